@@ -1,0 +1,1 @@
+"""mapiproxy.modules."""
