@@ -16,7 +16,7 @@ setup(
     package_data={"twisted": ["plugins/mapiproxy_plugin.py"]},
     include_package_data=True,
     install_requires=[
-        "twisted>=23.10",
+        "twisted[tls]>=23.10",
         "zope.interface>=6",
         "pyspnego>=0.11,<0.13",
         "impacket==0.13.1",
