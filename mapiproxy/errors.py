@@ -75,3 +75,48 @@ class UpstreamError(MapiProxyError):
 
 class ModuleError(MapiProxyError):
     """A proxy module misbehaved (e.g. a hook returned None)."""
+
+
+class MapiBufferError(MapiProxyError):
+    """
+    A MAPI payload inside EMSMDB (RPC_HEADER_EXT chain, ROP buffer, AUX
+    block) that does not parse ([MS-OXCRPC] 2.2.2, [MS-OXCROPS] 2.2.1).
+    """
+
+
+class CompressionError(MapiBufferError):
+    """
+    An MS-XCA Plain LZ77 stream that does not decode: truncated, pointing
+    before the start of the output, or decoding to the wrong size.
+    """
+
+
+class MalformedStub(MapiProxyError):
+    """
+    Stub bytes that do not decode as the NDR of the call they belong to. A
+    server answers the call with a fault C{nca_s_fault_ndr}; a client gives
+    up on the call.
+    """
+
+
+class EndpointNotRegistered(UpstreamError):
+    """
+    An endpoint mapper has no endpoint for the interface asked for
+    (C{EPT_S_NOT_REGISTERED}, 0x16c9a0d6, or an answer without a usable
+    tower).
+
+    @ivar status: the status the endpoint mapper answered.
+    """
+
+    def __init__(self, message, status=0x16C9A0D6):
+        self.status = status
+        super().__init__(message)
+
+
+class NDRError(MalformedStub):
+    """
+    NDR20 stub bytes that break the transfer syntax ([C706] 14, [MS-RPCE]
+    2.2.5): a read past the end of the stub, a conformance or variance that
+    disagrees with itself, a value outside an IDL C{range()}, a NULL where
+    a C{[ref]} pointer must point, or bytes left after the last parameter.
+    """

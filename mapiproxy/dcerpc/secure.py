@@ -1,0 +1,124 @@
+# -*- test-case-name: tests.dcerpc.test_association -*-
+"""
+One negotiated security context of an association and what it does to
+request/response fragments: the auth trailer, signing and sealing
+([MS-RPCE] 2.2.2.11, 3.3.1.5.2). Both roles use it.
+"""
+
+from mapiproxy.dcerpc import pdu as _pdu
+from mapiproxy.dcerpc.constants import AuthLevel
+from mapiproxy.errors import AuthenticationError, SignatureError
+
+
+class AuthState:
+    """
+    A security context bound to one auth_context_id of an association, with
+    the auth_type and auth_level the client asked for.
+
+    @ivar context: the L{mapiproxy.imapiproxy.ISecurityContext}.
+    @ivar failed: the reason the handshake failed, or L{None}.
+    """
+
+    def __init__(self, context, authType, authLevel, authContextId):
+        self.context = context
+        self.authType = authType
+        self.authLevel = _effectiveLevel(authLevel)
+        self.requestedLevel = authLevel
+        self.authContextId = authContextId
+        self.failed = None
+
+    @property
+    def complete(self):
+        """
+        True when the handshake finished successfully.
+        """
+        return self.failed is None and self.context.complete
+
+    @property
+    def signs(self):
+        """
+        True when request/response fragments carry a verifier.
+        """
+        return self.authLevel >= AuthLevel.INTEGRITY
+
+    @property
+    def signatureSize(self):
+        """
+        Bytes of verifier per fragment (0 below integrity level).
+        """
+        return self.context.signatureSize if self.signs else 0
+
+    def step(self, token):
+        """
+        Feed a handshake token, remembering a failure.
+
+        @raise AuthenticationError: the handshake failed.
+        """
+        try:
+            return self.context.step(token)
+        except AuthenticationError as e:
+            self.failed = str(e)
+            raise
+
+    def verifier(self, value=b""):
+        """
+        An auth trailer for a PDU of this context.
+        """
+        return _pdu.AuthVerifier(
+            authType=self.authType,
+            authLevel=self.requestedLevel,
+            authPadLength=0,
+            authContextId=self.authContextId,
+            authValue=value,
+        )
+
+    def protect(self, message):
+        """
+        Encode an outgoing request or response fragment with this context's
+        trailer, signed or sealed as its level says.
+
+        @param message: a L{mapiproxy.dcerpc.pdu.Request} or
+            L{mapiproxy.dcerpc.pdu.Response} (its C{auth} is replaced).
+        @return: the fragment's bytes.
+        """
+        if not self.signs:
+            message.auth = None
+            return _pdu.encode(message)
+        message.auth = self.verifier()
+        buf, start, end = _pdu.encodeForSigning(message, self.context.signatureSize)
+        self.context.protectPDU(buf, start, end, self.authLevel)
+        return bytes(buf)
+
+    def unprotect(self, fragment, message):
+        """
+        Verify (and unseal) an incoming request or response fragment.
+
+        @param fragment: the fragment's bytes.
+        @param message: the same fragment, decoded.
+        @return: the plaintext stub.
+        @raise SignatureError: no trailer, a trailer of another context, or
+            a verifier that does not match.
+        """
+        if not self.signs:
+            return message.stub
+        auth = message.auth
+        if auth is None:
+            raise SignatureError("fragment without a verifier at auth level %d" % (self.authLevel,))
+        if auth.authContextId != self.authContextId or auth.authType != self.authType:
+            raise SignatureError("fragment signed by another security context")
+        if auth.authLevel != self.requestedLevel:
+            raise SignatureError("fragment at auth level %d, context at %d" % (auth.authLevel, self.requestedLevel))
+        start, end, verifier = _pdu.authRegion(fragment)
+        buf = bytearray(fragment)
+        self.context.unprotectPDU(buf, start, end, self.authLevel)
+        return bytes(buf[start : end - verifier.authPadLength])
+
+
+def _effectiveLevel(level):
+    """
+    Map the auth levels onto what is done to fragments: call and packet
+    level are treated as integrity (as Samba does).
+    """
+    if level in (AuthLevel.CALL, AuthLevel.PKT):
+        return AuthLevel.INTEGRITY
+    return level
