@@ -777,6 +777,12 @@ class EndpointMapper:
         status = 0
         if handle != NULL_HANDLE:
             pending = self._resume(session, "lookup", handle)
+        elif session.pop("lookupFinished", False):
+            # The previous enumeration on this association ended with a null
+            # handle and status 0 (which impacket's hept_lookup needs); a
+            # client that loops until "no more entries" (Samba's rpcclient)
+            # calls once more with that null handle: tell it the list is over.
+            pending, status = [], EPT_S_NOT_REGISTERED
         else:
             selected = self._lookupMatches(inquiry, objectUuid, interface, versOption)
             if selected is None:
@@ -789,6 +795,8 @@ class EndpointMapper:
         batch, outHandle = self._page(session, "lookup", pending, maxEntries)
         if not batch and status == 0:
             status = EPT_S_NOT_REGISTERED
+        if batch and outHandle == NULL_HANDLE:
+            session["lookupFinished"] = True
         _log.debug(
             "ept_lookup inquiry={inquiry} -> {count} entries, status {status:#x}",
             inquiry=inquiry,

@@ -774,7 +774,11 @@ class NTLMInitiator(SecurityContext):
         if not inToken:
             raise AuthenticationError("expected an NTLM CHALLENGE from the server")
         token = bytes(inToken)
-        _checkMessage(token, CHALLENGE_MESSAGE, 32)
+        _checkMessage(token, CHALLENGE_MESSAGE, 48)
+        # TargetName and TargetInfo must lie inside the message
+        # ([MS-NLMP] 2.2.1.2); pyspnego would silently truncate them.
+        _payloadField(token, 12)
+        _payloadField(token, 40)
         try:
             with _workstationName(self._credentials.workstation):
                 out = self._proxy.step(token)

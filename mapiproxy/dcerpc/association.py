@@ -223,12 +223,19 @@ class ServerAssociation:
     @param settings: L{ServerSettings}.
     @param peer: the client address (for logs).
     @param localPort: our port, sent as the bind_ack secondary address.
+    @param localHost: the address the client connected to.
+    @ivar state: free-form per-association state (the relay keeps its
+        upstream association here).
+    @ivar requestedAssocGroupId: the assoc_group_id the client's bind asked for.
     """
 
-    def __init__(self, lookupInterface, makeAcceptor, groups, settings=None, peer=None, localPort=0):
+    def __init__(self, lookupInterface, makeAcceptor, groups, settings=None, peer=None, localPort=0, localHost=None):
         self.settings = settings or ServerSettings()
         self.peer = peer
         self.localPort = localPort
+        self.localHost = localHost
+        self.state = {}
+        self.requestedAssocGroupId = 0
         self._lookupInterface = lookupInterface
         self._makeAcceptor = makeAcceptor
         self._groups = groups
@@ -527,6 +534,7 @@ class ServerAssociation:
             self._bindNak(message.callId, BindNakReason.REASON_NOT_SPECIFIED)
             self._close("unsupported data representation %s" % (bytes(message.drep).hex(),))
             return
+        self.requestedAssocGroupId = message.assocGroupId
         groupId = self._groups.join(message.assocGroupId)
         if groupId is None:
             self._bindNak(message.callId, BindNakReason.REASON_NOT_SPECIFIED)

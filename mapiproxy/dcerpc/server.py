@@ -43,6 +43,7 @@ class RPCServerProtocol(Protocol):
             self.factory.settings,
             peer=self.transport.getPeer(),
             localPort=getattr(host, "port", 0),
+            localHost=getattr(host, "host", None),
         )
 
     def dataReceived(self, data):

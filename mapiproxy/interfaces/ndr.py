@@ -256,7 +256,7 @@ class NDRReader:
 
     def _unpack(self, packer, align, what):
         if align > 1:
-            self.offset = (self.offset + align - 1) & -align
+            self.align(align)
         self._need(packer.size, what)
         value = packer.unpack_from(self._data, self.offset)
         self.offset += packer.size

@@ -268,7 +268,7 @@ def sambaDomain():
     """
     if "conf" in _domain:
         return _domain["conf"]
-    directory = tempfile.mkdtemp(prefix="mapiproxy-samba-")
+    directory = tempfile.mkdtemp(prefix="mapiproxy-authtests-samba-")
     atexit.register(shutil.rmtree, directory, True)
     provision = subprocess.run(
         [
