@@ -631,7 +631,8 @@ class ServerAssociation:
         if not self.bound:
             raise ProtocolError("request before bind")
         callId = message.callId
-        if message.pfcFlags & PFC.FIRST_FRAG:
+        first = message.pfcFlags & PFC.FIRST_FRAG
+        if first:
             progress = self._startCall(message)
             if progress is None:
                 return
@@ -639,12 +640,10 @@ class ServerAssociation:
             progress = self._calls.get(callId)
             if progress is None:
                 raise ProtocolError("fragment of unknown call %d" % (callId,))
-            if progress.rejected:
-                if message.pfcFlags & PFC.LAST_FRAG:
-                    self._calls.pop(callId, None)
-                return
         state = progress.authState
         try:
+            # Verify every fragment, even of a call that will be refused: the
+            # sequence numbers must stay in step with the client's.
             stub = state.unprotect(fragment, message) if state is not None else message.stub
         except SignatureError as e:
             _log.warn(
@@ -656,6 +655,12 @@ class ServerAssociation:
             self._calls.pop(callId, None)
             self._fault(callId, message.contextId, Status.SEC_PKG_ERROR)
             self._close("bad verifier")
+            return
+        if first:
+            self._checkCall(message, progress)
+        if progress.rejected:
+            if message.pfcFlags & PFC.LAST_FRAG:
+                self._calls.pop(callId, None)
             return
         whole = self._reassembler.add(callId, stub, message.pfcFlags)
         if whole is None:
@@ -673,10 +678,10 @@ class ServerAssociation:
 
     def _startCall(self, message):
         """
-        Check the first fragment of a request: its context, its security.
+        Find the security context of a request's first fragment.
 
-        @return: a L{_CallInProgress}, or L{None} when the call was answered
-            with a fault (or the association closed).
+        @return: a L{_CallInProgress}, or L{None} when the association was
+            closed with a fault.
         """
         callId = message.callId
         if callId in self._calls:
@@ -688,21 +693,24 @@ class ServerAssociation:
             self._close(reason)
             return None
         session = self._contexts.get(message.contextId)
-        status = None
-        if session is None:
-            status = Status.NCA_S_UNK_IF
-        elif session.interface.requireAuthentication and state is None:
-            status = Status.ACCESS_DENIED
         progress = _CallInProgress(session, message.opnum, message.object, state)
         self._calls[callId] = progress
-        if status is not None:
-            self._fault(callId, message.contextId, status)
-            if message.pfcFlags & PFC.LAST_FRAG:
-                del self._calls[callId]
-            else:
-                progress.rejected = status
-            return None
         return progress
+
+    def _checkCall(self, message, progress):
+        """
+        Refuse (with a fault) a verified request for a context that is not
+        bound, or from a client that did not authenticate to an interface
+        that wants it.
+        """
+        status = None
+        if progress.session is None:
+            status = Status.NCA_S_UNK_IF
+        elif progress.session.interface.requireAuthentication and progress.authState is None:
+            status = Status.ACCESS_DENIED
+        if status is not None:
+            progress.rejected = status
+            self._fault(message.callId, message.contextId, status)
 
     def _requestAuthState(self, message):
         """

@@ -356,7 +356,10 @@ class ChallengeTests(SynchronousTestCase):
         raise.
         """
         data = packAvPairs([(AvId.NB_DOMAIN_NAME, "D"), (AvId.TIMESTAMP, 5)])
-        self.assertEqual(parseAvPairs(data), {AvId.NB_DOMAIN_NAME: "D".encode("utf-16-le"), AvId.TIMESTAMP: struct.pack("<Q", 5)})
+        self.assertEqual(
+            parseAvPairs(data),
+            {AvId.NB_DOMAIN_NAME: "D".encode("utf-16-le"), AvId.TIMESTAMP: struct.pack("<Q", 5)},
+        )
         self.assertEqual(parseAvPairs(data[:5]), {})
 
 
