@@ -361,6 +361,13 @@ class ServerAssociation:
             return
         self._fault(call.callId, call.contextId, status, didNotExecute=False)
 
+    def close(self, reason):
+        """
+        Close the connection once what is queued has been sent; later
+        answers are dropped.
+        """
+        self._close(reason)
+
     def connectionLost(self):
         """
         The transport is gone: release the group and forget the contexts.

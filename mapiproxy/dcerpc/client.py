@@ -6,8 +6,8 @@ returns a L{Deferred} per call.
 """
 
 from twisted.internet.defer import Deferred, fail
-from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
-from twisted.internet.protocol import Protocol
+from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.protocol import ClientFactory, Protocol
 from twisted.logger import Logger
 
 from mapiproxy.dcerpc.clientassociation import (
@@ -52,6 +52,7 @@ class RPCClientProtocol(Protocol):
         self._calls = {}
         self._alters = {}
         self.connected = False
+        self.onLost = None
 
     @property
     def assocGroupId(self):
@@ -136,6 +137,8 @@ class RPCClientProtocol(Protocol):
         if self.association.failed is None:
             self.association.failed = "connection lost"
         self._failAll(UpstreamError("connection lost: %s" % (reason.getErrorMessage(),)))
+        if self.onLost is not None:
+            self.onLost("connection lost: %s" % (reason.getErrorMessage(),))
 
     def disconnect(self):
         """
@@ -174,7 +177,7 @@ def connectRPC(
     )
     proto = RPCClientProtocol(association)
     endpoint = HostnameEndpoint(reactor, host, port, timeout=timeout)
-    connecting = connectProtocol(endpoint, proto)
+    connecting = endpoint.connect(_OneShotFactory(proto))
 
     def connectFailed(failure):
         raise UpstreamError("cannot connect to %s[%s]: %s" % (host, port, failure.getErrorMessage()))
@@ -190,6 +193,20 @@ def connectRPC(
 
     connecting.addBoth(done)
     return connecting
+
+
+class _OneShotFactory(ClientFactory):
+    """
+    Hands out one protocol, quietly (no "Starting factory" log lines).
+    """
+
+    noisy = False
+
+    def __init__(self, proto):
+        self._proto = proto
+
+    def buildProtocol(self, addr):
+        return self._proto
 
 
 def _timeOut(proto, connecting, host, port, timeout):

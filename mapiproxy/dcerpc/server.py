@@ -135,6 +135,10 @@ class RPCServerProtocol(Protocol):
             status=statusName(status),
         )
         self.association.fault(call, status)
+        if failure.check(UpstreamError):
+            # The upstream association (and every context handle on it) is
+            # gone: close so that the client starts afresh.
+            self.association.close("upstream failure")
         self._flush()
 
 
@@ -147,6 +151,7 @@ class RPCServerFactory(ServerFactory):
     """
 
     protocol = RPCServerProtocol
+    noisy = False
     _log = Logger()
 
     def __init__(self, interfaces=(), passdb=None, identity=None, settings=None, groups=None, makeAcceptor=None):

@@ -118,17 +118,17 @@ def _writeStringPointer(writer, text, referent):
     writer.string(text)
 
 
-def _readSizedArray(reader, name, limit=None):
+def _readSizedArray(reader, name, sizeName, limit):
     """
     Read a C{[in, size_is(cb)] uint8 rgb[]} and the u32 C{cb} that follows
-    it; they must agree.
+    it; they must agree and fit C{range(0, limit)}.
     """
     data = reader.conformantArray(limit, name=name)
     size = reader.u32()
     if size != len(data):
-        raise NDRError("cb%s = %d but the array's max_count is %d" % (name, size, len(data)))
-    if limit is not None:
-        checkRange("cb" + name, size, 0, limit)
+        raise NDRError(
+            "%s = %d but %s's max_count is %d" % (sizeName, size, name, len(data))
+        )
     return data
 
 
@@ -336,6 +336,8 @@ class EcDoRpcRequest(Stub):
     EcDoRpc [in] (opnum 2, "Opnum2Reserved"; OpenChange C{ndr_pull_EcDoRpc}):
     C{size} and C{offset} are followed by a u32 byte count and the
     XOR-0xA5-obfuscated ROP request blob, kept here as it is on the wire.
+    (OpenChange's custom NDR does not tie C{size} to the blob length, so
+    neither do we.)
 
     @ivar mapi_request: the obfuscated blob (see
         L{mapiproxy.mapi.extbuf.decodeEcDoRpcBlob}).
@@ -583,7 +585,7 @@ class EcDoRpcExtRequest(Stub):
     @classmethod
     def _read(cls, r):
         handle, flags = r.contextHandle(), r.u32()
-        rgbIn = _readSizedArray(r, "In", BIG_RANGE)
+        rgbIn = _readSizedArray(r, "rgbIn", "cbIn", BIG_RANGE)
         pcbOut = checkRange("pcbOut", r.u32(), 0, BIG_RANGE)
         reserved = _readOutArray(r, "Reserved0", None)
         return cls(handle, flags, rgbIn, pcbOut, reserved)
@@ -702,7 +704,7 @@ class EcDoConnectExRequest(Stub):
             r.u16(),
             _readVersion(r),
             r.u32(),
-            _readSizedArray(r, "AuxIn", SMALL_RANGE),
+            _readSizedArray(r, "rgbAuxIn", "cbAuxIn", SMALL_RANGE),
             checkRange("pcbAuxOut", r.u32(), 0, SMALL_RANGE),
         )
 
@@ -854,9 +856,9 @@ class EcDoRpcExt2Request(Stub):
         return cls(
             r.contextHandle(),
             r.u32(),
-            _readSizedArray(r, "In", BIG_RANGE),
+            _readSizedArray(r, "rgbIn", "cbIn", BIG_RANGE),
             checkRange("pcbOut", r.u32(), 0, BIG_RANGE),
-            _readSizedArray(r, "AuxIn", SMALL_RANGE),
+            _readSizedArray(r, "rgbAuxIn", "cbAuxIn", SMALL_RANGE),
             checkRange("pcbAuxOut", r.u32(), 0, SMALL_RANGE),
         )
 

@@ -300,8 +300,8 @@ class NDRReader:
 
     def u64(self):
         """
-        Read an unsigned 64-bit integer (C{hyper}, C{FILETIME} as one
-        value), aligned to 8.
+        Read an unsigned 64-bit integer (C{hyper}, C{dlong}), aligned to 8.
+        A C{FILETIME} is not one: it is a structure of two u32, aligned to 4.
 
         @rtype: L{int}
         @raise NDRError: the stub is too short.

@@ -1,0 +1,254 @@
+# -*- test-case-name: tests.test_relay -*-
+"""
+The relay (proxy mode): each client association gets one authenticated,
+sealed upstream association, opened at the client's first authenticated
+call; contexts the client adds are added upstream; stubs are forwarded
+byte for byte; upstream faults come back as they are.
+"""
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from twisted.internet.defer import CancelledError, DeferredLock, TimeoutError, succeed
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from mapiproxy.dcerpc.client import connectRPC
+from mapiproxy.dcerpc.constants import DEFAULT_MAX_FRAGMENT, AuthLevel, AuthType
+from mapiproxy.endpoints import EPMAPPER_PORT, resolvePort
+from mapiproxy.errors import UpstreamError
+from mapiproxy.imapiproxy import IRPCInterface
+
+_log = Logger()
+
+
+@dataclass
+class UpstreamSettings:
+    """
+    Where and how to reach the upstream server.
+
+    @ivar port: the upstream port, or L{None} to ask its endpoint mapper.
+    @ivar groups: C{{our assoc_group_id: upstream assoc_group_id}}, shared by
+        every client association, so that a client's associations in one
+        group land in one group upstream (EMSMDB and AsyncEMSMDB).
+    """
+
+    host: str
+    port: Optional[int] = None
+    credentials: object = None
+    authType: int = AuthType.NTLM
+    authLevel: int = AuthLevel.PRIVACY
+    connectTimeout: float = 10
+    callTimeout: float = 60
+    epmapperPort: int = EPMAPPER_PORT
+    maxFragment: int = DEFAULT_MAX_FRAGMENT
+    makeInitiator: object = None
+    groups: dict = field(default_factory=dict)
+
+    def describe(self):
+        """
+        The upstream as a binding string, for log lines.
+        """
+        if self.port is None:
+            return "ncacn_ip_tcp:%s" % (self.host,)
+        return "ncacn_ip_tcp:%s[%d]" % (self.host, self.port)
+
+
+@implementer(IRPCInterface)
+class RelayInterface:
+    """
+    One interface relayed to the upstream server.
+
+    @param info: the L{mapiproxy.interfaces.registry.InterfaceInfo}.
+    @param upstream: the L{UpstreamSettings}.
+    """
+
+    requireAuthentication = True
+
+    def __init__(self, info, upstream, reactor):
+        self.info = info
+        self.name = info.name
+        self.syntax = info.syntaxId
+        self.upstream = upstream
+        self._reactor = reactor
+
+    def contextBound(self, session):
+        # Nothing goes upstream before the client has authenticated: the
+        # upstream association is opened by the first call.
+        return None
+
+    def contextReleased(self, session):
+        link = session.association.state.get("upstream")
+        if link is not None:
+            link.releaseContext(session.contextId)
+
+    def handleCall(self, call):
+        association = call.session.association
+        link = association.state.get("upstream")
+        if link is None:
+            link = association.state["upstream"] = UpstreamLink(self.upstream, self._reactor, association)
+        return link.call(call)
+
+
+class UpstreamLink:
+    """
+    The upstream association of one client association.
+    """
+
+    def __init__(self, settings, reactor, association):
+        self._settings = settings
+        self._reactor = reactor
+        self._association = association
+        self._proto = None
+        self._contexts = {}
+        self._lock = DeferredLock()
+        self.dead = None
+
+    def call(self, call):
+        """
+        Relay one call.
+
+        @return: a L{Deferred} firing with the upstream's response stub, or
+            failing with the upstream's L{mapiproxy.errors.DCERPCFault} or an
+            L{UpstreamError}.
+        """
+        if self.dead is not None:
+            raise UpstreamError(self.dead)
+        contextId = self._contexts.get(call.contextId)
+        if contextId is not None and self._proto is not None:
+            d = succeed(contextId)
+        else:
+            d = self._lock.run(self._ensureContext, call.session)
+        d.addCallback(self._send, call)
+        return d
+
+    def _send(self, upstreamContext, call):
+        d = self._proto.call(call.opnum, call.stub, upstreamContext, call.object)
+        d.addTimeout(self._settings.callTimeout, self._reactor)
+        d.addErrback(self._callFailed, call)
+        return d
+
+    def _callFailed(self, failure, call):
+        if failure.check(TimeoutError, CancelledError):
+            self._kill("upstream call timed out after %ss" % (self._settings.callTimeout,))
+            raise UpstreamError(self.dead)
+        if failure.check(UpstreamError):
+            self._kill(failure.getErrorMessage())
+        return failure
+
+    def _kill(self, reason):
+        if self.dead is None:
+            self.dead = reason
+            _log.warn(
+                "mapiproxy: upstream {upstream} for {peer} lost: {reason}",
+                upstream=self._settings.describe(),
+                peer=_peer(self._association),
+                reason=reason,
+            )
+        if self._proto is not None:
+            self._proto.transport.abortConnection()
+
+    def _ensureContext(self, session):
+        contextId = self._contexts.get(session.contextId)
+        if contextId is not None:
+            return contextId
+        if self.dead is not None:
+            raise UpstreamError(self.dead)
+        if self._proto is None:
+            d = self._connect(session.interface.syntax)
+            d.addCallback(self._mapFirst, session.contextId)
+            return d
+        d = self._proto.alterContext(session.interface.syntax)
+        d.addCallback(self._map, session.contextId)
+        return d
+
+    def _mapFirst(self, proto, clientContext):
+        self._proto = proto
+        return self._map(0, clientContext)
+
+    def _map(self, upstreamContext, clientContext):
+        self._contexts[clientContext] = upstreamContext
+        return upstreamContext
+
+    def _connect(self, syntax):
+        settings = self._settings
+        port = settings.port
+        d = succeed(port) if port is not None else resolvePort(
+            self._reactor, settings.host, syntax, settings.epmapperPort, settings.connectTimeout
+        )
+        d.addCallback(self._bind, syntax)
+        d.addErrback(self._connectFailed)
+        return d
+
+    def _bind(self, port, syntax):
+        settings = self._settings
+        makeInitiator = settings.makeInitiator
+        if makeInitiator is None:
+            from mapiproxy.auth.security import makeInitiator
+        security = None
+        if settings.credentials is not None and settings.authLevel > AuthLevel.NONE:
+            security = makeInitiator(settings.authType, settings.credentials)
+        localGroup = self._association.assocGroupId
+        upstreamGroup = settings.groups.get(localGroup, 0)
+        _log.info(
+            "mapiproxy: {peer} ({user}) -> upstream ncacn_ip_tcp:{host}[{port}] as {account}",
+            peer=_peer(self._association),
+            user=_user(self._association),
+            host=settings.host,
+            port=port,
+            account=_account(settings.credentials),
+        )
+        d = connectRPC(
+            self._reactor,
+            settings.host,
+            port,
+            [syntax],
+            security=security,
+            authLevel=settings.authLevel,
+            assocGroupId=upstreamGroup,
+            timeout=settings.connectTimeout,
+            maxFragment=settings.maxFragment,
+        )
+
+        def bound(proto):
+            if localGroup:
+                settings.groups[localGroup] = proto.assocGroupId
+            proto.onLost = self._lost
+            return proto
+
+        return d.addCallback(bound)
+
+    def _connectFailed(self, failure):
+        failure.trap(UpstreamError)
+        self._kill("cannot reach upstream: %s" % (failure.getErrorMessage(),))
+        raise UpstreamError(self.dead)
+
+    def _lost(self, reason):
+        self._kill(reason)
+
+    def releaseContext(self, clientContext):
+        """
+        The client's context is gone; when none is left, close upstream.
+        """
+        self._contexts.pop(clientContext, None)
+        if not self._contexts and self._proto is not None:
+            self._proto.onLost = None
+            self._proto.disconnect()
+            self._proto = None
+
+
+def _peer(association):
+    peer = association.peer
+    host = getattr(peer, "host", None)
+    return "%s:%s" % (host, getattr(peer, "port", "?")) if host else str(peer)
+
+
+def _user(association):
+    info = association.authInfo
+    return "%s\\%s" % (info.domain, info.username) if info else "anonymous"
+
+
+def _account(credentials):
+    if credentials is None:
+        return "anonymous"
+    return "%s\\%s" % (credentials.domain, credentials.username)

@@ -1,0 +1,327 @@
+# -*- test-case-name: tests.test_service -*-
+"""
+The twistd plugin's C{Options} and C{makeService}, and the embeddable
+L{MapiProxyService}: the only place that wires config, passdb, interfaces,
+relay, endpoint mapper and listeners together.
+"""
+
+
+import attrs
+from twisted.application.service import MultiService
+from twisted.internet.error import CannotListenError
+from twisted.logger import Logger
+from twisted.python import usage
+
+from mapiproxy import __version__
+from mapiproxy.auth.credentials import Credentials, ServerIdentity
+from mapiproxy.auth.passdb import PassDB
+from mapiproxy.config import MapiProxyConfig
+from mapiproxy.dcerpc.association import AssociationGroups, ServerSettings
+from mapiproxy.dcerpc.binding import Binding
+from mapiproxy.dcerpc.constants import AuthLevel
+from mapiproxy.dcerpc.server import RPCServerFactory
+from mapiproxy.endpoints import EndpointMapperInterface
+from mapiproxy.errors import ConfigError
+from mapiproxy.interfaces import registry
+from mapiproxy.relay import RelayInterface, UpstreamSettings
+
+_log = Logger(namespace="mapiproxy")
+
+#: OpenChange's module names; their implementations come with the module
+#: system. Until then a configured one is reported and calls pass unchanged.
+OPENCHANGE_MODULES = ("downgrade", "cache", "pack", "dummy")
+
+
+def knownInterface(name):
+    """
+    Check an interface name or UUID/version spec (for the config loader).
+    """
+    return registry.parseInterfaceSpec(name)
+
+
+def knownModule(name):
+    """
+    Check a module name (for the config loader).
+    """
+    if name not in OPENCHANGE_MODULES:
+        raise ConfigError("unknown module '%s' (known: %s)" % (name, ", ".join(OPENCHANGE_MODULES)))
+    return name
+
+
+def loadConfig(path):
+    """
+    Read and check a configuration file.
+
+    @rtype: L{MapiProxyConfig}
+    @raise ConfigError: one line naming the file, the line and the option.
+    """
+    return MapiProxyConfig.fromFile(
+        path,
+        knownInterfaces=knownInterface,
+        knownModules=knownModule,
+        parseBinding=Binding.parse,
+    )
+
+
+class Options(usage.Options):
+    """
+    C{twistd mapiproxy} options.
+    """
+
+    synopsis = "-c SMB.CONF [options]"
+    longdesc = (
+        "mapiproxy relays Microsoft Exchange RPC (EMSMDB, AsyncEMSMDB, NSPI, RFR) "
+        "and other DCE/RPC interfaces over ncacn_ip_tcp, configured like "
+        "OpenChange's MAPIProxy with Samba's smb.conf syntax "
+        "(dcerpc_mapiproxy:* options). See etc/mapiproxy-reference.conf."
+    )
+    optParameters = [
+        ["config", "c", None, "The smb.conf-style configuration file (required)."],
+        [
+            "listen",
+            "l",
+            None,
+            "Comma-separated addresses to listen on; overrides 'interfaces' and "
+            "'bind interfaces only'.",
+        ],
+        [
+            "epmapper-port",
+            "e",
+            None,
+            "Port of our endpoint mapper; overrides 'rpc server port:epmapper' "
+            "(default 135, which needs root).",
+            int,
+        ],
+    ]
+
+    def postOptions(self):
+        if not self["config"]:
+            raise usage.UsageError("-c/--config is required (an smb.conf-style file)")
+        try:
+            config = loadConfig(self["config"])
+        except ConfigError as e:
+            raise usage.UsageError(str(e))
+        overrides = {}
+        if self["listen"]:
+            overrides["listenAddresses"] = tuple(a.strip() for a in self["listen"].split(",") if a.strip())
+        if self["epmapper-port"] is not None:
+            if not 0 < self["epmapper-port"] < 65536:
+                raise usage.UsageError("--epmapper-port must be 1-65535")
+            overrides["epmapperPort"] = self["epmapper-port"]
+        self["mapiproxyConfig"] = attrs.evolve(config, **overrides) if overrides else config
+
+    def opt_version(self):
+        """
+        Print the version and exit.
+        """
+        print("mapiproxy %s" % (__version__,))
+        raise SystemExit(0)
+
+
+def makeService(options):
+    """
+    The twistd entry point.
+
+    @param options: parsed L{Options}.
+    @rtype: L{MapiProxyService}
+    """
+    return MapiProxyService(options["mapiproxyConfig"])
+
+
+class MapiProxyService(MultiService):
+    """
+    The whole proxy as one service: embed it in an existing Twisted
+    application with C{MapiProxyService(config).setServiceParent(app)}.
+
+    @ivar config: the L{MapiProxyConfig}.
+    @ivar factory: the L{RPCServerFactory} every listener shares.
+    @ivar ports: C{{interface name: port number}} once started.
+    """
+
+    def __init__(self, config, reactor=None):
+        super().__init__()
+        self.config = config
+        self._reactor = reactor
+        self.identity = ServerIdentity(
+            netbiosName=config.netbiosName,
+            workgroup=config.workgroup,
+            dnsDomain=config.dnsDomain,
+            dnsHostname=config.fqdn,
+        )
+        self.passdb = self._loadPassdb()
+        self.upstream = self._upstreamSettings()
+        self.interfaces = [RelayInterface(knownInterface(name), self.upstream, self.reactor) for name in config.interfaces]
+        self.mapper = EndpointMapperInterface() if config.servesEpmapper else None
+        served = list(self.interfaces) + ([self.mapper] if self.mapper else [])
+        self.factory = RPCServerFactory(
+            served,
+            passdb=self.passdb,
+            identity=self.identity,
+            settings=ServerSettings(maxFragment=config.maxFragment, maxStub=config.maxStub),
+            groups=AssociationGroups(checking=config.assocGroupChecking),
+        )
+        self.ports = {}
+        self._listeners = []
+
+    @property
+    def reactor(self):
+        if self._reactor is None:
+            from twisted.internet import reactor
+
+            self._reactor = reactor
+        return self._reactor
+
+    def _loadPassdb(self):
+        config = self.config
+        if config.passdbPath is None:
+            _log.warn("mapiproxy: no 'passdb backend = smbpasswd:PATH': every client will be refused")
+            return None
+        return PassDB.fromFile(config.passdbPath, self.identity)
+
+    def _upstreamSettings(self):
+        config = self.config
+        if config.serverMode:
+            raise config.errorFor(
+                "dcerpc_mapiproxy:server",
+                "server mode (serving Exchange interfaces locally) is not available in this version; "
+                "set dcerpc_mapiproxy:binding to relay to Exchange",
+            )
+        if config.useMachineAccount and not config.username:
+            raise config.errorFor(
+                "dcerpc_mapiproxy:use_machine_account",
+                "a machine account is not supported: set dcerpc_mapiproxy:username and :password",
+            )
+        binding = config.upstreamBinding or Binding.parse(config.binding)
+        credentials = None
+        if config.username and config.password is not None:
+            credentials = Credentials(config.username, config.password, config.domain or "")
+        return UpstreamSettings(
+            host=binding.host,
+            port=binding.port,
+            credentials=credentials,
+            authType=binding.authType,
+            authLevel=binding.authLevelOr(AuthLevel.PRIVACY),
+            connectTimeout=config.connectTimeout,
+            callTimeout=config.upstreamTimeout,
+            maxFragment=config.maxFragment,
+        )
+
+    # -- starting and stopping -------------------------------------------------
+
+    def privilegedStartService(self):
+        # Listen before twistd drops privileges (port 135).
+        self._listen()
+        super().privilegedStartService()
+
+    def startService(self):
+        if not self._listeners:
+            self._listen()
+        super().startService()
+
+    def stopService(self):
+        super().stopService()
+        listeners, self._listeners = self._listeners, []
+        from twisted.internet.defer import gatherResults
+
+        return gatherResults([listener.stopListening() for listener in listeners])
+
+    def _listen(self):
+        config = self.config
+        self._logStartup()
+        plan = []
+        if self.mapper is not None:
+            plan.append(("epmapper", [self.mapper], config.epmapperPort))
+        byPort = {}
+        dynamic = []
+        for interface in self.interfaces:
+            port = config.portFor(interface.name)
+            if port:
+                byPort.setdefault(port, []).append(interface)
+            else:
+                dynamic.append(interface)
+        for port, interfaces in sorted(byPort.items()):
+            plan.append((interfaces[0].name, interfaces, port))
+        try:
+            for name, interfaces, port in plan:
+                self._listenOn(name, interfaces, port)
+            for interface in dynamic:
+                self._listenDynamic(interface)
+        except Exception:
+            for listener in self._listeners:
+                listener.stopListening()
+            self._listeners = []
+            raise
+
+    def _logStartup(self):
+        config = self.config
+        _log.info("mapiproxy {version} starting (proxy mode)", version=__version__)
+        for name in ["epmapper"] * bool(self.mapper) + [i.name for i in self.interfaces]:
+            _log.info("DCERPC endpoint server '{name}' registered", name=name)
+        _log.info(
+            "mapiproxy: relaying to {binding} as {account}",
+            binding=self.upstream.describe(),
+            account="%s\\%s" % (self.upstream.credentials.domain, self.upstream.credentials.username)
+            if self.upstream.credentials
+            else "anonymous",
+        )
+        if config.delegatedAuth is False:
+            _log.info(
+                "mapiproxy: the upstream association is opened at each client's first "
+                "authenticated call (never for a client that did not authenticate)"
+            )
+        if self.passdb is not None:
+            _log.info(
+                "mapiproxy: {count} users in passdb {path}", count=len(self.passdb), path=config.passdbPath
+            )
+        for module in config.modules:
+            _log.warn(
+                "mapiproxy: module '{module}' is not implemented in this version: calls pass through unchanged",
+                module=module,
+            )
+
+    def _listenOn(self, name, interfaces, port):
+        listeners = []
+        try:
+            for address in self.config.listenAddresses:
+                listeners.append(self.reactor.listenTCP(port, self.factory, interface=address))
+        except CannotListenError as e:
+            for listener in listeners:
+                listener.stopListening()
+            option = "rpc server port:%s" % (name,) if name == "epmapper" else "rpc server port"
+            raise self.config.errorFor(option, "cannot listen on port %d: %s" % (port, e.socketError)) from None
+        self._register(interfaces, listeners)
+
+    def _listenDynamic(self, interface):
+        low, high = self.config.dynamicPortRange
+        for port in range(low, high + 1):
+            listeners = []
+            try:
+                for address in self.config.listenAddresses:
+                    listeners.append(self.reactor.listenTCP(port, self.factory, interface=address))
+            except CannotListenError:
+                for listener in listeners:
+                    listener.stopListening()
+                continue
+            self._register([interface], listeners)
+            return
+        raise self.config.errorFor(
+            "rpc server dynamic port range",
+            "no free port in %d-%d for %s" % (low, high, interface.name),
+        )
+
+    def _register(self, interfaces, listeners):
+        self._listeners.extend(listeners)
+        port = listeners[0].getHost().port
+        for interface in interfaces:
+            self.ports[interface.name] = port
+            if self.mapper is not None and interface is not self.mapper:
+                for listener in listeners:
+                    self.mapper.mapper.register(interface.syntax, port, listener.getHost().host, interface.name)
+            _log.info(
+                "dcesrv_interface_register: interface '{name}' registered on endpoint 'ncacn_ip_tcp:[{port}]'",
+                name=interface.name,
+                port=port,
+            )
+
+
+__all__ = ["MapiProxyService", "Options", "loadConfig", "makeService"]
