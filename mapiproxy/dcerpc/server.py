@@ -5,7 +5,7 @@ L{mapiproxy.dcerpc.association.ServerAssociation}, and the factory that holds
 what every connection shares (interfaces, passdb, association groups).
 """
 
-from twisted.internet.defer import gatherResults, maybeDeferred
+from twisted.internet.defer import CancelledError, gatherResults, maybeDeferred
 from twisted.internet.protocol import Protocol, ServerFactory
 from twisted.logger import Logger
 from zope.interface.verify import verifyObject
@@ -111,6 +111,8 @@ class RPCServerProtocol(Protocol):
     def _callFailed(self, failure, call):
         if failure.check(DCERPCFault):
             status = failure.value.status
+        elif failure.check(CancelledError):
+            status = Status.NCA_S_FAULT_CANCEL
         elif failure.check(UpstreamError):
             status = Status.NCA_S_COMM_FAILURE
             self._log.warn(

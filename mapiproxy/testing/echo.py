@@ -66,7 +66,9 @@ class EchoInterface:
         return None
 
     def contextReleased(self, session):
-        return None
+        # A client that went away does not get its sleeping calls answered.
+        for d in session.state.pop("sleeping", set()).copy():
+            d.cancel()
 
     def handleCall(self, call):
         self.calls.append((call.opnum, len(call.stub)))
@@ -74,9 +76,14 @@ class EchoInterface:
         if handler is None:
             raise DCERPCFault(Status.NCA_S_OP_RNG_ERROR)
         try:
-            return handler(call.stub)
+            result = handler(call.stub)
         except (struct.error, IndexError, ValueError) as e:
             raise DCERPCFault(Status.FAULT_NDR, "bad rpcecho stub: %s" % (e,))
+        if not isinstance(result, bytes):
+            sleeping = call.session.state.setdefault("sleeping", set())
+            sleeping.add(result)
+            result.addBoth(lambda r: (sleeping.discard(result), r)[1])
+        return result
 
     def op_0(self, stub):
         (value,) = _U32.unpack_from(stub, 0)
