@@ -16,7 +16,8 @@ from zope.interface import implementer
 from mapiproxy.dcerpc.client import connectRPC
 from mapiproxy.dcerpc.constants import DEFAULT_MAX_FRAGMENT, AuthLevel, AuthType
 from mapiproxy.endpoints import EPMAPPER_PORT, resolvePort
-from mapiproxy.errors import UpstreamError
+from mapiproxy.calls import RelayedCall
+from mapiproxy.errors import DCERPCFault, UpstreamError
 from mapiproxy.imapiproxy import IRPCInterface
 
 _log = Logger()
@@ -59,17 +60,27 @@ class RelayInterface:
     """
     One interface relayed to the upstream server.
 
+    Each call becomes a L{RelayedCall}: the C{hooks} (rewrites, later the
+    module stack) may look at and change its decoded request and response;
+    the C{observers} (print mode, capture, call log) see it when it is over.
+
     @param info: the L{mapiproxy.interfaces.registry.InterfaceInfo}.
     @param upstream: the L{UpstreamSettings}.
+    @param codec: the interface's stub codec, or L{None}.
+    @param hooks: objects with C{request(rc)} and C{response(rc)}.
+    @param observers: objects with C{callCompleted(rc)}.
     """
 
     requireAuthentication = True
 
-    def __init__(self, info, upstream, reactor):
+    def __init__(self, info, upstream, reactor, codec=None, hooks=(), observers=()):
         self.info = info
         self.name = info.name
         self.syntax = info.syntaxId
         self.upstream = upstream
+        self.codec = codec
+        self.hooks = list(hooks)
+        self.observers = list(observers)
         self._reactor = reactor
 
     def contextBound(self, session):
@@ -87,7 +98,52 @@ class RelayInterface:
         link = association.state.get("upstream")
         if link is None:
             link = association.state["upstream"] = UpstreamLink(self.upstream, self._reactor, association)
-        return link.call(call)
+        rc = RelayedCall(call, self.name, self.codec, self._reactor.seconds)
+        for hook in self.hooks:
+            _runHook(hook, "request", rc)
+        d = link.call(call, rc.outgoingRequest())
+        d.addCallbacks(self._gotResponse, self._failed, callbackArgs=(rc,), errbackArgs=(rc,))
+        return d
+
+    def _gotResponse(self, stub, rc):
+        rc.responseStub = stub
+        for hook in self.hooks:
+            _runHook(hook, "response", rc)
+        rc.finish()
+        self._notify(rc)
+        return rc.outgoingResponse()
+
+    def _failed(self, failure, rc):
+        if failure.check(DCERPCFault):
+            rc.faultStatus = failure.value.status
+        else:
+            rc.error = failure.getErrorMessage()
+        rc.finish()
+        self._notify(rc)
+        return failure
+
+    def _notify(self, rc):
+        for observer in self.observers:
+            try:
+                observer.callCompleted(rc)
+            except Exception:
+                _log.failure("observer {observer!r} failed", observer=observer)
+
+
+def _runHook(hook, name, rc):
+    method = getattr(hook, name, None)
+    if method is None:
+        return
+    try:
+        method(rc)
+    except Exception:
+        # A rewrite that cannot handle a call leaves it as it was.
+        _log.failure(
+            "{hook!r} failed on {interface} {operation}: the call is relayed unchanged",
+            hook=hook,
+            interface=rc.interfaceName,
+            operation=rc.opnumName,
+        )
 
 
 class UpstreamLink:
@@ -104,9 +160,9 @@ class UpstreamLink:
         self._lock = DeferredLock()
         self.dead = None
 
-    def call(self, call):
+    def call(self, call, stub):
         """
-        Relay one call.
+        Relay one call with the given request stub.
 
         @return: a L{Deferred} firing with the upstream's response stub, or
             failing with the upstream's L{mapiproxy.errors.DCERPCFault} or an
@@ -119,11 +175,11 @@ class UpstreamLink:
             d = succeed(contextId)
         else:
             d = self._lock.run(self._ensureContext, call.session)
-        d.addCallback(self._send, call)
+        d.addCallback(self._send, call, stub)
         return d
 
-    def _send(self, upstreamContext, call):
-        d = self._proto.call(call.opnum, call.stub, upstreamContext, call.object)
+    def _send(self, upstreamContext, call, stub):
+        d = self._proto.call(call.opnum, stub, upstreamContext, call.object)
         d.addTimeout(self._settings.callTimeout, self._reactor)
         d.addErrback(self._callFailed, call)
         return d

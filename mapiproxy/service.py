@@ -22,7 +22,10 @@ from mapiproxy.dcerpc.constants import AuthLevel
 from mapiproxy.dcerpc.server import RPCServerFactory
 from mapiproxy.endpoints import EndpointMapperInterface
 from mapiproxy.errors import ConfigError
+from mapiproxy.calllog import CallLog
 from mapiproxy.interfaces import registry
+from mapiproxy.interfaces.codecs import codecFor
+from mapiproxy.ndrdump import NdrDumpPrinter
 from mapiproxy.relay import RelayInterface, UpstreamSettings
 
 _log = Logger(namespace="mapiproxy")
@@ -150,7 +153,17 @@ class MapiProxyService(MultiService):
         )
         self.passdb = self._loadPassdb()
         self.upstream = self._upstreamSettings()
-        self.interfaces = [RelayInterface(knownInterface(name), self.upstream, self.reactor) for name in config.interfaces]
+        self.observers = self._observers()
+        self.interfaces = [
+            RelayInterface(
+                info,
+                self.upstream,
+                self.reactor,
+                codec=codecFor(info.name),
+                observers=self.observers,
+            )
+            for info in map(knownInterface, config.interfaces)
+        ]
         self.mapper = EndpointMapperInterface() if config.servesEpmapper else None
         served = list(self.interfaces) + ([self.mapper] if self.mapper else [])
         self.factory = RPCServerFactory(
@@ -177,6 +190,22 @@ class MapiProxyService(MultiService):
             _log.warn("mapiproxy: no 'passdb backend = smbpasswd:PATH': every client will be refused")
             return None
         return PassDB.fromFile(config.passdbPath, self.identity)
+
+    def _observers(self):
+        """
+        Print mode, the call log and the capture, as the config asks.
+        """
+        config = self.config
+        observers = []
+        binding = config.upstreamBinding or (Binding.parse(config.binding) if config.binding else None)
+        if config.ndrdump or (binding is not None and binding.printMode):
+            observers.append(NdrDumpPrinter())
+        if config.callLog:
+            try:
+                observers.append(CallLog(config.callLog))
+            except OSError as e:
+                raise config.errorFor("dcerpc_mapiproxy:call_log", "cannot open %s: %s" % (config.callLog, e.strerror))
+        return observers
 
     def _upstreamSettings(self):
         config = self.config

@@ -104,6 +104,8 @@ class _Handle:
 
     @staticmethod
     def push(writer, value, wire, name):
+        if not isinstance(value, (ContextHandle, bytes)):
+            raise NDRError("%s = %r is not a context handle" % (name, value))
         writer.contextHandle(value)
 
 

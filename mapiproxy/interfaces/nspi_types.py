@@ -33,6 +33,15 @@ of its trailing array; a union is its u32 discriminant followed by the
 arm. Every count is checked against its IDL C{range()} and against the
 bytes left before anything is allocated for it.
 
+Two layouts where implementations disagree, settled by the IDL: a
+C{FlatUID_r} is C{BYTE ab[16]}, aligned to 1 (gromox agrees; impacket and
+Wireshark align it to 4 like a GUID, which only shows after a pointee of
+odd length); the PtypBoolean arm is C{unsigned short} (gromox writes one
+byte, the same bytes once the pad is zero).
+
+Section numbers are those of the [MS-OXNSPI] edition impacket's C{nspi}
+module cites (2.3.x structures, 3.1.4.x methods).
+
 Sans-I/O; no Twisted.
 """
 
@@ -362,8 +371,7 @@ class PropertyTagArray_r:
         actual = reader.variance(maxCount, "PropertyTagArray_r actual_count")
         if actual != cValues:
             raise NDRError(
-                "PropertyTagArray_r actual_count %d disagrees with cValues %d"
-                % (actual, cValues)
+                "PropertyTagArray_r actual_count %d disagrees with cValues %d" % (actual, cValues)
             )
         value = cls(list(reader.u32Array(actual)))
         if maxCount != cValues + 1:
@@ -379,7 +387,9 @@ class PropertyTagArray_r:
         """
         tags = self.aulPropTag
         if not isinstance(tags, (list, tuple)) or len(tags) > MAX_PROPTAGS:
-            raise NDRError("aulPropTag = %r is not a list of at most %d tags" % (tags, MAX_PROPTAGS))
+            raise NDRError(
+                "aulPropTag = %r is not a list of at most %d tags" % (tags, MAX_PROPTAGS)
+            )
         count = len(tags)
         maxCount = self.wire.get("max_count", count + 1)
         if maxCount < count:
@@ -474,13 +484,13 @@ class _CountedArm:
     @ivar minSize: the fewest bytes one element takes in the stub.
     """
 
-    def __init__(self, name, limit, minSize, readItems, writeItems, length=len):
+    def __init__(self, name, limit, minSize, readItems, writeItems, kinds=(list, tuple)):
         self.name = name
         self.limit = limit
         self.minSize = minSize
         self._readItems = readItems
         self._writeItems = writeItems
-        self._length = length
+        self._kinds = kinds
 
     def pullScalars(self, reader, prop):
         prop.wire["count"] = checkRange(self.name + " count", reader.u32(), 0, self.limit)
@@ -502,7 +512,7 @@ class _CountedArm:
         if value is None:
             count = prop.wire.get("count", 0)
         else:
-            count = self._length(value)
+            count = len(_expect(value, self._kinds, self.name))
             if count > self.limit:
                 raise NDRError("%s has %d elements, more than %d" % (self.name, count, self.limit))
         writer.u32(count)
@@ -510,7 +520,7 @@ class _CountedArm:
 
     def pushBuffers(self, writer, prop):
         if prop.value is not None:
-            writer.conformance(self._length(prop.value))
+            writer.conformance(len(prop.value))
             self._writeItems(writer, prop.value, prop.wire, self.name)
 
 
@@ -633,7 +643,7 @@ _ARMS = {
         lambda w, v, n: _writeString(w, v, False, n),
     ),
     PropType.Binary: _CountedArm(
-        "bin", MAX_BINARY, 1, _readBinaryItems, _writeBinaryItems
+        "bin", MAX_BINARY, 1, _readBinaryItems, _writeBinaryItems, (bytes, bytearray)
     ),
     PropType.String: _PointerArm(
         "lpszW",
@@ -643,12 +653,8 @@ _ARMS = {
     PropType.Guid: _PointerArm("lpguid", lambda r, n: _readGuid(r), _writeGuid),
     PropType.Time: _Arm("ft", _readFileTime, _writeFileTime),
     PropType.ErrorCode: _Arm("err", lambda r: r.u32(), _writeU32),
-    PropType.MultipleInteger16: _CountedArm(
-        "MVi", MAX_COUNT, 2, _readShorts, _writeShorts
-    ),
-    PropType.MultipleInteger32: _CountedArm(
-        "MVl", MAX_COUNT, 4, _readLongs, _writeLongs
-    ),
+    PropType.MultipleInteger16: _CountedArm("MVi", MAX_COUNT, 2, _readShorts, _writeShorts),
+    PropType.MultipleInteger32: _CountedArm("MVl", MAX_COUNT, 4, _readLongs, _writeLongs),
     PropType.MultipleString8: _CountedArm(
         "MVszA",
         MAX_COUNT,
@@ -673,9 +679,7 @@ _ARMS = {
         _pointerItems(lambda r, n: _readString(r, True, n)),
         _pointerItemsWriter(lambda w, v, n: _writeString(w, v, True, n)),
     ),
-    PropType.MultipleTime: _CountedArm(
-        "MVft", MAX_COUNT, 8, _readFileTimes, _writeFileTimes
-    ),
+    PropType.MultipleTime: _CountedArm("MVft", MAX_COUNT, 8, _readFileTimes, _writeFileTimes),
     PropType.Null: _Arm("lReserved", lambda r: r.u32(), _writeU32),
     PropType.EmbeddedTable: _Arm("lReserved", lambda r: r.u32(), _writeU32),
     PropType.Unspecified: _Arm("lReserved", lambda r: r.u32(), _writeU32),
@@ -799,6 +803,7 @@ class PropertyValue_r:
         @raise NDRError: an unknown property type or a value of the wrong
             type.
         """
+        _expect(self.ulPropTag, int, "ulPropTag")
         arm = _arm(self.propType)
         writer.u32(self.ulPropTag)
         writer.u32(self.ulReserved)
@@ -829,7 +834,8 @@ def _pullValues(reader, count, name):
     A conformant array of C{PropertyValue_r}: all inline parts, then all
     pointees.
     """
-    _conformance(reader, name, count, MAX_COUNT, 16)
+    # 16 bytes each but the last, which may end after a 2-byte arm.
+    _conformance(reader, name, count, MAX_COUNT, 14)
     values = [PropertyValue_r.pullScalars(reader) for _ in range(count)]
     for value in values:
         value.pullBuffers(reader)
@@ -1026,10 +1032,21 @@ class AndRestriction_r:
     wire: dict = _wire()
 
     def pullScalars(self, reader):
+        """
+        Read the inline part of this arm.
+
+        @raise NDRError: a count out of range or a short stub.
+        """
         self.wire["count"] = checkRange("cRes", reader.u32(), 0, MAX_COUNT)
         self.wire["ptr"] = reader.pointer()
 
     def pullBuffers(self, reader, depth):
+        """
+        Read the pointees of this arm.
+
+        @param depth: the nesting depth of the enclosing restriction.
+        @raise NDRError: bad counts, nesting too deep or a short stub.
+        """
         count = self.wire.pop("count")
         if not self.wire["ptr"]:
             self.lpRes = None
@@ -1047,6 +1064,11 @@ class AndRestriction_r:
         self.lpRes = items
 
     def pushScalars(self, writer):
+        """
+        Write the inline part of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         if self.lpRes is None:
             writer.u32(self.wire.get("count", 0))
         else:
@@ -1054,6 +1076,11 @@ class AndRestriction_r:
         writer.pointer(_referent(writer, self.wire, "ptr", self.lpRes is not None))
 
     def pushBuffers(self, writer):
+        """
+        Write the pointees of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         if self.lpRes is None:
             return
         writer.conformance(len(self.lpRes))
@@ -1084,15 +1111,36 @@ class NotRestriction_r:
     wire: dict = _wire()
 
     def pullScalars(self, reader):
+        """
+        Read the inline part of this arm.
+
+        @raise NDRError: a count out of range or a short stub.
+        """
         self.wire["ptr"] = reader.pointer()
 
     def pullBuffers(self, reader, depth):
+        """
+        Read the pointees of this arm.
+
+        @param depth: the nesting depth of the enclosing restriction.
+        @raise NDRError: bad counts, nesting too deep or a short stub.
+        """
         self.lpRes = _pullRestrictionPointee(reader, self, "ptr", depth)
 
     def pushScalars(self, writer):
+        """
+        Write the inline part of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         writer.pointer(_referent(writer, self.wire, "ptr", self.lpRes is not None))
 
     def pushBuffers(self, writer):
+        """
+        Write the pointees of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         if self.lpRes is not None:
             _expect(self.lpRes, Restriction_r, "lpRes").push(writer)
 
@@ -1109,17 +1157,38 @@ class SubRestriction_r:
     wire: dict = _wire()
 
     def pullScalars(self, reader):
+        """
+        Read the inline part of this arm.
+
+        @raise NDRError: a count out of range or a short stub.
+        """
         self.ulSubObject = reader.u32()
         self.wire["ptr"] = reader.pointer()
 
     def pullBuffers(self, reader, depth):
+        """
+        Read the pointees of this arm.
+
+        @param depth: the nesting depth of the enclosing restriction.
+        @raise NDRError: bad counts, nesting too deep or a short stub.
+        """
         self.lpRes = _pullRestrictionPointee(reader, self, "ptr", depth)
 
     def pushScalars(self, writer):
+        """
+        Write the inline part of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         writer.u32(self.ulSubObject)
         writer.pointer(_referent(writer, self.wire, "ptr", self.lpRes is not None))
 
     def pushBuffers(self, writer):
+        """
+        Write the pointees of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         if self.lpRes is not None:
             _expect(self.lpRes, Restriction_r, "lpRes").push(writer)
 
@@ -1134,19 +1203,40 @@ class _PropValueRestriction:
     _first = ""
 
     def pullScalars(self, reader):
+        """
+        Read the inline part of this arm.
+
+        @raise NDRError: a count out of range or a short stub.
+        """
         setattr(self, self._first, reader.u32())
         self.ulPropTag = reader.u32()
         self.wire["ptr"] = reader.pointer()
 
     def pullBuffers(self, reader, depth):
+        """
+        Read the pointees of this arm.
+
+        @param depth: the nesting depth of the enclosing restriction.
+        @raise NDRError: bad counts, nesting too deep or a short stub.
+        """
         self.lpProp = PropertyValue_r.pull(reader) if self.wire["ptr"] else None
 
     def pushScalars(self, writer):
+        """
+        Write the inline part of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         writer.u32(getattr(self, self._first))
         writer.u32(self.ulPropTag)
         writer.pointer(_referent(writer, self.wire, "ptr", self.lpProp is not None))
 
     def pushBuffers(self, writer):
+        """
+        Write the pointees of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         if self.lpProp is not None:
             _expect(self.lpProp, PropertyValue_r, "lpProp").push(writer)
 
@@ -1185,17 +1275,38 @@ class _ThreeWords:
     _fields = ()
 
     def pullScalars(self, reader):
+        """
+        Read the inline part of this arm.
+
+        @raise NDRError: a count out of range or a short stub.
+        """
         for name in self._fields:
             setattr(self, name, reader.u32())
 
     def pullBuffers(self, reader, depth):
+        """
+        Read the pointees of this arm.
+
+        @param depth: the nesting depth of the enclosing restriction.
+        @raise NDRError: bad counts, nesting too deep or a short stub.
+        """
         pass
 
     def pushScalars(self, writer):
+        """
+        Write the inline part of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         for name in self._fields:
             writer.u32(getattr(self, name))
 
     def pushBuffers(self, writer):
+        """
+        Write the pointees of this arm.
+
+        @raise NDRError: a field does not fit.
+        """
         pass
 
 

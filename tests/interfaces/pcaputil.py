@@ -102,14 +102,10 @@ class _Stream:
         @type payload: L{bytes}
         """
         source, destination = (CLIENT, SERVER) if fromClient else (SERVER, CLIENT)
-        segment = _tcp(
-            source, destination, self._seq[source], self._seq[destination], payload
-        )
+        segment = _tcp(source, destination, self._seq[source], self._seq[destination], payload)
         self._seq[source] += len(payload)
         packet = _ipv4(source[0], destination[0], segment)
-        macs = (
-            _SERVER_MAC + _CLIENT_MAC if fromClient else _CLIENT_MAC + _SERVER_MAC
-        )
+        macs = _SERVER_MAC + _CLIENT_MAC if fromClient else _CLIENT_MAC + _SERVER_MAC
         self.frames.append(macs + b"\x08\x00" + packet)
 
 
@@ -174,9 +170,7 @@ def bindAckPDU(callId=1):
     address = b"5010\x00"
     body = struct.pack("<HHIH", 5840, 5840, 0x1234, len(address)) + address
     body += b"\x00" * (-(16 + len(body)) % 4)
-    body += struct.pack("<BBH", 1, 0, 0) + struct.pack("<HH", 0, 0) + _syntax(
-        NDR_SYNTAX
-    )
+    body += struct.pack("<BBH", 1, 0, 0) + struct.pack("<HH", 0, 0) + _syntax(NDR_SYNTAX)
     return _header(12, callId, body)
 
 

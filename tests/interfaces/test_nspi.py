@@ -19,9 +19,8 @@ import uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from impacket.dcerpc.v5 import nspi as I
-from impacket.dcerpc.v5.dtypes import LONG, LPSTR, LPWSTR, NULL, SHORT
+from impacket.dcerpc.v5.dtypes import DWORD, LONG, LPSTR, LPWSTR, NULL, SHORT, ULONG
 from impacket.dcerpc.v5.ndr import NDRCALL
-from impacket.dcerpc.v5.dtypes import ULONG
 from twisted.trial.unittest import SynchronousTestCase
 
 from mapiproxy.errors import DCERPCFault, NDRError
@@ -43,7 +42,6 @@ from mapiproxy.interfaces.nspi_types import (
     PropertyRowSet_r,
     PropertyTagArray_r,
     PropertyValue_r,
-    PropType,
     Restriction_r,
     SizeRestriction_r,
     STAT,
@@ -113,12 +111,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiBindRequest,
-            _hex(
-                "00000000"  # dwFlags
-                + STAT_HEX
-                + "00000200"  # pServerGuid referent
-                + GUID_HEX
-            ),
+            _hex("00000000" + STAT_HEX + "00000200" + GUID_HEX),  # dwFlags  # pServerGuid referent
             N.NspiBindRequest(0, STAT_G, GUID),
         )
         self.assertGolden(
@@ -183,11 +176,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiQueryRowsRequest,
-            _hex(
-                HANDLE_HEX
-                + "01000000"  # dwFlags = fSkipObjects
-                + STAT_HEX
-                + """
+            _hex(HANDLE_HEX + "01000000" + STAT_HEX + """
                 02000000                    # dwETableCount
                 00000200                    # lpETable referent
                 02000000 11000000 12000000  # max_count, MIds
@@ -196,8 +185,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
                 03000000 02000000           # max_count = cValues + 1, cValues
                 00000000 02000000           # offset, actual_count
                 1e000130 0201ff0f           # PR_DISPLAY_NAME, PR_ENTRYID
-                """
-            ),
+                """),  # dwFlags = fSkipObjects
             N.NspiQueryRowsRequest(
                 HANDLE,
                 N.fSkipObjects,
@@ -209,9 +197,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         )
         self.assertGolden(
             N.NspiQueryRowsResponse,
-            _hex(
-                STAT_HEX
-                + """
+            _hex(STAT_HEX + """
                 00000200                    # ppRows referent
                 01000000 01000000           # hoisted max_count, cRows
                 00000000 02000000 04000200  # Reserved, cValues, lpProps
@@ -221,8 +207,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
                 06000000 00000000 06000000 68656c6c6f00 0000  # "hello"
                 03000000 616263 00                            # b"abc"
                 00000000                    # result
-                """
-            ),
+                """),
             N.NspiQueryRowsResponse(
                 STAT_G,
                 PropertyRowSet_r(
@@ -249,18 +234,13 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiSeekEntriesRequest,
-            _hex(
-                HANDLE_HEX
-                + "00000000"  # Reserved
-                + STAT_HEX
-                + """
+            _hex(HANDLE_HEX + "00000000" + STAT_HEX + """
                 1e000130 00000000 1e000000 00000200           # pTarget
                 06000000 00000000 06000000 536d69746800 0000  # "Smith"
                 00000000                                      # lpETable NULL
                 04000200                                      # pPropTags
                 02000000 01000000 00000000 01000000 1e000130
-                """
-            ),
+                """),  # Reserved
             N.NspiSeekEntriesRequest(
                 HANDLE,
                 0,
@@ -284,11 +264,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiGetMatchesRequest,
-            _hex(
-                HANDLE_HEX
-                + "00000000"  # Reserved1
-                + STAT_HEX
-                + """
+            _hex(HANDLE_HEX + "00000000" + STAT_HEX + """
                 00000000                             # pReserved NULL
                 00000000                             # Reserved2
                 00000200                             # Filter referent
@@ -300,8 +276,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
                 32000000                             # ulRequested
                 0c000200                             # pPropTags
                 02000000 01000000 00000000 01000000 1f000130
-                """
-            ),
+                """),  # Reserved1
             N.NspiGetMatchesRequest(
                 HANDLE,
                 0,
@@ -321,9 +296,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         )
         self.assertGolden(
             N.NspiGetMatchesResponse,
-            _hex(
-                STAT_HEX
-                + """
+            _hex(STAT_HEX + """
                 00000200                                      # ppOutMIds
                 03000000 02000000 00000000 02000000 11000000 12000000
                 04000200                                      # ppRows
@@ -332,8 +305,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
                 01000000
                 0300fe0f 00000000 03000000 06000000           # PR_OBJECT_TYPE
                 00000000                                      # result
-                """
-            ),
+                """),
             N.NspiGetMatchesResponse(
                 STAT_G,
                 PropertyTagArray_r([0x11, 0x12]),
@@ -349,16 +321,11 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiResortRestrictionRequest,
-            _hex(
-                HANDLE_HEX
-                + "00000000"
-                + STAT_HEX
-                + """
+            _hex(HANDLE_HEX + "00000000" + STAT_HEX + """
                 03000000 02000000 00000000 02000000 12000000 11000000  # pInMIds
                 00000200                                               # ppOutMIds
                 01000000 00000000 00000000 00000000                    # empty
-                """
-            ),
+                """),
             N.NspiResortRestrictionRequest(
                 HANDLE, 0, STAT_G, PropertyTagArray_r([0x12, 0x11]), PropertyTagArray_r([])
             ),
@@ -380,16 +347,13 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiDNToMIdRequest,
-            _hex(
-                HANDLE_HEX
-                + """
+            _hex(HANDLE_HEX + """
                 00000000                                        # Reserved
                 02000000 02000000                               # max_count, Count
                 00000200 04000200                               # Strings[]
                 05000000 00000000 05000000 2f6f3d6100 000000    # "/o=a"
                 05000000 00000000 05000000 2f6f3d6200           # "/o=b"
-                """
-            ),
+                """),
             N.NspiDNToMIdRequest(HANDLE, 0, StringsArray_r(["/o=a", "/o=b"])),
         )
         self.assertGolden(
@@ -438,8 +402,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         )
         self.assertGolden(
             N.NspiGetPropsResponse,
-            _hex(
-                """
+            _hex("""
                 00000200                                      # ppRows
                 00000000 02000000 04000200                    # the row
                 02000000                                      # lpProps max_count
@@ -450,8 +413,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
                 04000000 00000000 04000000 613a6200           # "a:b"
                 05000000 00000000 05000000 783a797a00 000000  # "x:yz"
                 00000000                                      # result
-                """
-            ),
+                """),
             N.NspiGetPropsResponse(
                 PropertyRow_r(
                     [
@@ -485,17 +447,12 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiModPropsRequest,
-            _hex(
-                HANDLE_HEX
-                + "00000000"
-                + STAT_HEX
-                + """
+            _hex(HANDLE_HEX + "00000000" + STAT_HEX + """
                 00000000                                 # pPropTags NULL
                 00000000 01000000 00000200               # pRow
                 01000000
-                0b00403a 00000000 0b000000 0100 0000     # PR_SEND_RICH_INFO
-                """
-            ),
+                0b00403a 00000000 0b000000 0100          # PR_SEND_RICH_INFO
+                """),
             N.NspiModPropsRequest(
                 HANDLE, 0, STAT_G, None, PropertyRow_r([PropertyValue_r(0x3A40000B, 1)])
             ),
@@ -517,8 +474,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         )
         self.assertGolden(
             N.NspiGetSpecialTableResponse,
-            _hex(
-                """
+            _hex("""
                 08000000                                    # lpVersion
                 00000200                                    # ppRows
                 01000000 01000000
@@ -528,8 +484,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
                 0300fdff 00000000 03000000 00010000         # Integer32
                 04000000 00000000 04000000 41006c006c000000 # u"All"
                 00000000
-                """
-            ),
+                """),
             N.NspiGetSpecialTableResponse(
                 8,
                 PropertyRowSet_r(
@@ -553,29 +508,24 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiGetTemplateInfoRequest,
-            _hex(
-                HANDLE_HEX
-                + """
+            _hex(HANDLE_HEX + """
                 01000000 00000000                             # dwFlags, ulType
                 00000200                                      # pDN
                 05000000 00000000 05000000 2f6f3d7800 000000  # "/o=x"
                 e4040000 09040000
-                """
-            ),
+                """),
             N.NspiGetTemplateInfoRequest(HANDLE, N.TI_TEMPLATE, 0, "/o=x", 1252, 0x409),
         )
         self.assertGolden(
             N.NspiGetTemplateInfoResponse,
-            _hex(
-                """
+            _hex("""
                 00000200
                 00000000 01000000 04000200
                 01000000
                 02010100 00000000 02010000 02000000 08000200
                 02000000 beef 0000
                 00000000
-                """
-            ),
+                """),
             N.NspiGetTemplateInfoResponse(
                 PropertyRow_r([PropertyValue_r(0x00010102, b"\xbe\xef")]), 0
             ),
@@ -603,17 +553,14 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiModLinkAttRequest,
-            _hex(
-                HANDLE_HEX
-                + """
+            _hex(HANDLE_HEX + """
                 01000000 0d000980 11000000          # dwFlags, ulPropTag, dwMId
                 02000000 00000200                   # cValues, lpbin
                 02000000                            # max_count
                 03000000 04000200 01000000 08000200 # Binary_r[2]
                 03000000 616263 00
                 01000000 64
-                """
-            ),
+                """),
             N.NspiModLinkAttRequest(
                 HANDLE, N.fDelete, 0x8009000D, 0x11, BinaryArray_r([b"abc", b"d"])
             ),
@@ -647,12 +594,8 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         )
         self.assertGolden(
             N.NspiQueryColumnsResponse,
-            _hex(
-                "00000200 03000000 02000000 00000000 02000000 1f000130 0201ff0f 00000000"
-            ),
-            N.NspiQueryColumnsResponse(
-                PropertyTagArray_r([PR_DISPLAY_NAME_W, PR_ENTRYID]), 0
-            ),
+            _hex("00000200 03000000 02000000 00000000 02000000 1f000130 0201ff0f 00000000"),
+            N.NspiQueryColumnsResponse(PropertyTagArray_r([PR_DISPLAY_NAME_W, PR_ENTRYID]), 0),
         )
 
     def test_getNamesFromIDs(self):
@@ -667,16 +610,12 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         )
         self.assertGolden(
             N.NspiGetNamesFromIDsResponse,
-            _hex(
-                """
+            _hex("""
                 00000200 02000000 01000000 00000000 01000000 03000180
                 04000200                    # ppNames
                 01000000 01000000           # max_count, cNames
                 08000200 00000000 01800000  # lpguid, ulReserved, lID
-                """
-                + GUID_HEX
-                + "00000000"
-            ),
+                """ + GUID_HEX + "00000000"),
             N.NspiGetNamesFromIDsResponse(
                 PropertyTagArray_r([0x80010003]),
                 PropertyNameSet_r([PropertyName_r(GUID, 0, 0x8001)]),
@@ -693,18 +632,12 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiGetIDsFromNamesRequest,
-            _hex(
-                HANDLE_HEX
-                + """
+            _hex(HANDLE_HEX + """
                 00000000 02000000           # Reserved, dwFlags = NspiVerifyNames
                 02000000                    # cPropNames
                 02000000 00000200 04000200  # max_count, pNames[2]
                 08000200 00000000 01800000
-                """
-                + GUID_HEX
-                + "0c000200 00000000 02800000"
-                + GUID2_HEX
-            ),
+                """ + GUID_HEX + "0c000200 00000000 02800000" + GUID2_HEX),
             N.NspiGetIDsFromNamesRequest(
                 HANDLE,
                 0,
@@ -725,16 +658,11 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiResolveNamesRequest,
-            _hex(
-                HANDLE_HEX
-                + "00000000"
-                + STAT_HEX
-                + """
+            _hex(HANDLE_HEX + "00000000" + STAT_HEX + """
                 00000200 02000000 01000000 00000000 01000000 1e000130
                 01000000 01000000 04000200
                 03000000 00000000 03000000 6a6f00
-                """
-            ),
+                """),
             N.NspiResolveNamesRequest(
                 HANDLE, 0, STAT_G, PropertyTagArray_r([PR_DISPLAY_NAME]), StringsArray_r(["jo"])
             ),
@@ -752,16 +680,11 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertGolden(
             N.NspiResolveNamesWRequest,
-            _hex(
-                HANDLE_HEX
-                + "00000000"
-                + STAT_HEX
-                + """
+            _hex(HANDLE_HEX + "00000000" + STAT_HEX + """
                 00000200 02000000 01000000 00000000 01000000 1f000130
                 01000000 01000000 04000200
                 03000000 00000000 03000000 6a006f000000
-                """
-            ),
+                """),
             N.NspiResolveNamesWRequest(
                 HANDLE,
                 0,
@@ -772,8 +695,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
         )
         self.assertGolden(
             N.NspiResolveNamesWResponse,
-            _hex(
-                """
+            _hex("""
                 00000200 02000000 01000000 00000000 01000000 11000000
                 04000200 01000000 01000000
                 00000000 01000000 08000200
@@ -781,8 +703,7 @@ class GoldenTests(_GoldenMixin, SynchronousTestCase):
                 1f000130 00000000 1f000000 0c000200
                 03000000 00000000 03000000 4a006f000000 0000
                 00000000
-                """
-            ),
+                """),
             N.NspiResolveNamesWResponse(
                 PropertyTagArray_r([0x11]),
                 PropertyRowSet_r([PropertyRow_r([PropertyValue_r(PR_DISPLAY_NAME_W, "Jo")])]),
@@ -814,7 +735,9 @@ class PropertyValueTests(_GoldenMixin, SynchronousTestCase):
         """
         self.assertValue("02000100 00000000 02000000 feff 0000", PropertyValue_r(0x00010002, -2))
         self.assertValue("03000100 00000000 03000000 fbffffff", PropertyValue_r(0x00010003, -5))
-        self.assertValue("0a000100 00000000 0a000000 0f010480", PropertyValue_r(0x0001000A, 0x8004010F))
+        self.assertValue(
+            "0a000100 00000000 0a000000 0f010480", PropertyValue_r(0x0001000A, 0x8004010F)
+        )
         self.assertValue("01000100 00000000 01000000 00000000", PropertyValue_r(0x00010001, 0))
         self.assertValue("0d000100 00000000 0d000000 07000000", PropertyValue_r(0x0001000D, 7))
         self.assertValue("00000100 00000000 00000000 00000000", PropertyValue_r(0x00010000, 0))
@@ -884,7 +807,7 @@ class PropertyValueTests(_GoldenMixin, SynchronousTestCase):
         self.assertValue(
             "02110100 00000000 02110000 02000000 08000200"
             "02000000 01000000 0c000200 02000000 10000200"
-            "01000000 71 000000 02000000 7273",
+            "01000000 71 000000 02000000 7273 0000",
             PropertyValue_r(0x00011102, [b"q", b"rs"]),
         )
         self.assertValue(
@@ -915,7 +838,7 @@ class PropertyValueTests(_GoldenMixin, SynchronousTestCase):
         self.assertValue(
             "1e100100 00000000 1e100000 02000000 08000200"
             "02000000 00000000 0c000200"
-            "02000000 00000000 02000000 7a00",
+            "02000000 00000000 02000000 7a00 0000",
             PropertyValue_r(0x0001101E, [None, "z"]),
         )
 
@@ -925,7 +848,7 @@ class PropertyValueTests(_GoldenMixin, SynchronousTestCase):
         multi-valued array still has a pointer and a max_count of 0.
         """
         self.assertValue(
-            "1e000100 00000000 1e000000 08000200 01000000 00000000 01000000 00",
+            "1e000100 00000000 1e000000 08000200 01000000 00000000 01000000 00 000000",
             PropertyValue_r(0x0001001E, ""),
         )
         self.assertValue(
@@ -967,9 +890,7 @@ class PropertyValueTests(_GoldenMixin, SynchronousTestCase):
         C{propType}, C{propId} and C{armName} come from the tag.
         """
         value = PropertyValue_r(PR_EMS_AB_NETWORK_ADDRESS, [])
-        self.assertEqual(
-            (value.propType, value.propId, value.armName), (0x101E, 0x8170, "MVszA")
-        )
+        self.assertEqual((value.propType, value.propId, value.armName), (0x101E, 0x8170, "MVszA"))
 
     def test_encodeRejectsWrongType(self):
         """
@@ -983,10 +904,11 @@ class PropertyValueTests(_GoldenMixin, SynchronousTestCase):
             PropertyValue_r(0x00011003, [1 << 40]),
             PropertyValue_r(0x00010014, 5),
             PropertyValue_r(PR_DISPLAY_NAME, "\u20ac"),
+            PropertyValue_r(PR_ENTRYID, 5),
+            PropertyValue_r(0x00011102, [b"a", 5]),
+            PropertyValue_r(None, 1),
         ]:
-            self.assertRaises(
-                NDRError, N.NspiGetPropsResponse(PropertyRow_r([value])).encode
-            )
+            self.assertRaises(NDRError, N.NspiGetPropsResponse(PropertyRow_r([value])).encode)
 
 
 class RestrictionTests(_GoldenMixin, SynchronousTestCase):
@@ -1004,13 +926,25 @@ class RestrictionTests(_GoldenMixin, SynchronousTestCase):
         decodes to an equal value, byte-identically.
         """
         leaves = [
-            Restriction_r(res=OrRestriction_r([Restriction_r(res=ExistRestriction_r(0, PR_DISPLAY_NAME, 0))])),
-            Restriction_r(res=NotRestriction_r(Restriction_r(res=SizeRestriction_r(1, PR_ENTRYID, 10)))),
-            Restriction_r(res=ContentRestriction_r(0x10001, PR_DISPLAY_NAME, PropertyValue_r(PR_DISPLAY_NAME, "jo"))),
-            Restriction_r(res=PropertyRestriction_r(4, PR_OBJECT_TYPE, PropertyValue_r(PR_OBJECT_TYPE, 6))),
+            Restriction_r(
+                res=OrRestriction_r([Restriction_r(res=ExistRestriction_r(0, PR_DISPLAY_NAME, 0))])
+            ),
+            Restriction_r(
+                res=NotRestriction_r(Restriction_r(res=SizeRestriction_r(1, PR_ENTRYID, 10)))
+            ),
+            Restriction_r(
+                res=ContentRestriction_r(
+                    0x10001, PR_DISPLAY_NAME, PropertyValue_r(PR_DISPLAY_NAME, "jo")
+                )
+            ),
+            Restriction_r(
+                res=PropertyRestriction_r(4, PR_OBJECT_TYPE, PropertyValue_r(PR_OBJECT_TYPE, 6))
+            ),
             Restriction_r(res=ComparePropsRestriction_r(0, PR_DISPLAY_NAME, PR_DISPLAY_NAME_W)),
             Restriction_r(res=BitMaskRestriction_r(1, PR_OBJECT_TYPE, 0xFF)),
-            Restriction_r(res=SubRestriction_r(0x0E12000D, Restriction_r(res=ExistRestriction_r(0, 1, 0)))),
+            Restriction_r(
+                res=SubRestriction_r(0x0E12000D, Restriction_r(res=ExistRestriction_r(0, 1, 0)))
+            ),
             Restriction_r(res=NotRestriction_r(None)),
             Restriction_r(res=AndRestriction_r(None)),
         ]
@@ -1030,15 +964,13 @@ class RestrictionTests(_GoldenMixin, SynchronousTestCase):
             res=AndRestriction_r(
                 [
                     Restriction_r(res=ExistRestriction_r(0, PR_DISPLAY_NAME, 0)),
-                    Restriction_r(res=NotRestriction_r(Restriction_r(res=BitMaskRestriction_r(1, 2, 3)))),
+                    Restriction_r(
+                        res=NotRestriction_r(Restriction_r(res=BitMaskRestriction_r(1, 2, 3)))
+                    ),
                 ]
             )
         )
-        golden = _hex(
-            HANDLE_HEX
-            + "00000000"
-            + STAT_HEX
-            + """
+        golden = _hex(HANDLE_HEX + "00000000" + STAT_HEX + """
             00000000 00000000 00000200        # pReserved, Reserved2, Filter
             00000000 00000000 02000000 04000200   # AND: rt, disc, cRes, lpRes
             02000000                              # max_count
@@ -1046,8 +978,7 @@ class RestrictionTests(_GoldenMixin, SynchronousTestCase):
             02000000 02000000 08000200                    # NOT: lpRes
             06000000 06000000 01000000 02000000 03000000  # BITMASK
             00000000 0a000000 00000000        # lpPropName, ulRequested, pPropTags
-            """
-        )
+            """)
         self.assertGolden(N.NspiGetMatchesRequest, golden, self._request(restriction))
 
     def test_matchesImpacketRestrictions(self):
@@ -1076,15 +1007,24 @@ class RestrictionTests(_GoldenMixin, SynchronousTestCase):
             cRes=3,
             lpRes=[
                 restriction(
-                    4, "resProperty", relop=4, ulPropTag=PR_DISPLAY_NAME,
+                    4,
+                    "resProperty",
+                    relop=4,
+                    ulPropTag=PR_DISPLAY_NAME,
                     lpProp=_impValue(PR_DISPLAY_NAME, "abc"),
                 ),
                 restriction(
-                    2, "resNot",
-                    lpRes=restriction(8, "resExist", ulReserved1=0, ulPropTag=0x39FE001E, ulReserved2=0),
+                    2,
+                    "resNot",
+                    lpRes=restriction(
+                        8, "resExist", ulReserved1=0, ulPropTag=0x39FE001E, ulReserved2=0
+                    ),
                 ),
                 restriction(
-                    3, "resContent", ulFuzzyLevel=0x10001, ulPropTag=PR_DISPLAY_NAME_W,
+                    3,
+                    "resContent",
+                    ulFuzzyLevel=0x10001,
+                    ulPropTag=PR_DISPLAY_NAME_W,
                     lpProp=_impValue(PR_DISPLAY_NAME_W, "de"),
                 ),
             ],
@@ -1101,9 +1041,23 @@ class RestrictionTests(_GoldenMixin, SynchronousTestCase):
             Restriction_r(
                 res=AndRestriction_r(
                     [
-                        Restriction_r(res=PropertyRestriction_r(4, PR_DISPLAY_NAME, PropertyValue_r(PR_DISPLAY_NAME, "abc"))),
-                        Restriction_r(res=NotRestriction_r(Restriction_r(res=ExistRestriction_r(0, 0x39FE001E, 0)))),
-                        Restriction_r(res=ContentRestriction_r(0x10001, PR_DISPLAY_NAME_W, PropertyValue_r(PR_DISPLAY_NAME_W, "de"))),
+                        Restriction_r(
+                            res=PropertyRestriction_r(
+                                4, PR_DISPLAY_NAME, PropertyValue_r(PR_DISPLAY_NAME, "abc")
+                            )
+                        ),
+                        Restriction_r(
+                            res=NotRestriction_r(
+                                Restriction_r(res=ExistRestriction_r(0, 0x39FE001E, 0))
+                            )
+                        ),
+                        Restriction_r(
+                            res=ContentRestriction_r(
+                                0x10001,
+                                PR_DISPLAY_NAME_W,
+                                PropertyValue_r(PR_DISPLAY_NAME_W, "de"),
+                            )
+                        ),
                     ]
                 )
             ),
@@ -1217,6 +1171,10 @@ def _impValue(tag, value):
     return v
 
 
+def _impList(array):
+    return [item["Data"] for item in array]
+
+
 def _text(value):
     if isinstance(value, bytes):
         value = value.decode("latin-1")
@@ -1273,7 +1231,7 @@ def _impRowSet(rows):
 def _impTags(tags):
     array = I.PropertyTagArray_r()
     array["cValues"] = len(tags)
-    array["aulPropTag"] = tags
+    array["aulPropTag"] = _wrap(DWORD, tags)
     return array
 
 
@@ -1301,8 +1259,15 @@ def _impHandle(handle):
 def _impStat(stat):
     s = I.STAT()
     for name in (
-        "SortType", "ContainerID", "CurrentRec", "Delta", "NumPos",
-        "TotalRecs", "CodePage", "TemplateLocale", "SortLocale",
+        "SortType",
+        "ContainerID",
+        "CurrentRec",
+        "Delta",
+        "NumPos",
+        "TotalRecs",
+        "CodePage",
+        "TemplateLocale",
+        "SortLocale",
     ):
         s[name] = getattr(stat, name)
     return s
@@ -1310,13 +1275,22 @@ def _impStat(stat):
 
 def _fromImpStat(s):
     return STAT(
-        s["SortType"], s["ContainerID"], s["CurrentRec"], s["Delta"], s["NumPos"],
-        s["TotalRecs"], s["CodePage"], s["TemplateLocale"], s["SortLocale"],
+        s["SortType"],
+        s["ContainerID"],
+        s["CurrentRec"],
+        s["Delta"],
+        s["NumPos"],
+        s["TotalRecs"],
+        s["CodePage"],
+        s["TemplateLocale"],
+        s["SortLocale"],
     )
 
 
 def _fromImpHandle(h):
-    return ContextHandle(h["context_handle_attributes"], uuid.UUID(bytes_le=h["context_handle_uuid"]))
+    return ContextHandle(
+        h["context_handle_attributes"], uuid.UUID(bytes_le=h["context_handle_uuid"])
+    )
 
 
 def _assertSameButPadding(case, ours, theirs):
@@ -1352,7 +1326,10 @@ ROWS = [
         (0x3008000A, 0x8004010F),
     ],
     [
-        (PR_EMS_AB_HOME_MDB, "/o=Org/ou=Site/cn=Configuration/cn=Servers/cn=EX1/cn=Microsoft Private MDB"),
+        (
+            PR_EMS_AB_HOME_MDB,
+            "/o=Org/ou=Site/cn=Configuration/cn=Servers/cn=EX1/cn=Microsoft Private MDB",
+        ),
         (PR_DISPLAY_NAME, None),
         (0x00010001, 0),
     ],
@@ -1413,7 +1390,9 @@ class ImpacketCrossTests(SynchronousTestCase):
         self.assertEqual(N.NspiUnbindRequest.decode(req.getData()), N.NspiUnbindRequest(HANDLE, 1))
         self.assertEqual(N.NspiUnbindRequest(HANDLE, 1).encode(), req.getData())
         resp = I.NspiUnbindResponse(N.NspiUnbindResponse(ContextHandle(), 1).encode())
-        self.assertEqual((_fromImpHandle(resp["contextHandle"]), resp["ErrorCode"]), (ContextHandle(), 1))
+        self.assertEqual(
+            (_fromImpHandle(resp["contextHandle"]), resp["ErrorCode"]), (ContextHandle(), 1)
+        )
 
     def test_updateStat(self):
         """
@@ -1446,14 +1425,18 @@ class ImpacketCrossTests(SynchronousTestCase):
         req["dwFlags"] = N.fEphID
         req["pStat"] = _impStat(STAT_G)
         req["dwETableCount"] = 3
-        req["lpETable"] = [0x11, 0x12, 0x13]
+        req["lpETable"] = _wrap(DWORD, [0x11, 0x12, 0x13])
         req["Count"] = 100
         req["pPropTags"] = _impTags([PR_DISPLAY_NAME, PR_ENTRYID])
         ours = N.NspiQueryRowsRequest.decode(req.getData())
         self.assertEqual(
             ours,
             N.NspiQueryRowsRequest(
-                HANDLE, N.fEphID, STAT_G, [0x11, 0x12, 0x13], 100,
+                HANDLE,
+                N.fEphID,
+                STAT_G,
+                [0x11, 0x12, 0x13],
+                100,
                 PropertyTagArray_r([PR_DISPLAY_NAME, PR_ENTRYID]),
             ),
         )
@@ -1493,8 +1476,10 @@ class ImpacketCrossTests(SynchronousTestCase):
         ours = N.NspiDNToMIdResponse.decode(resp.getData())
         self.assertEqual(ours, N.NspiDNToMIdResponse(PropertyTagArray_r([0x11, 0]), 0))
         self.assertTheirs(resp, ours)
-        back = I.NspiDNToMIdResponse(N.NspiDNToMIdResponse(PropertyTagArray_r([7, 8, 9]), 0).encode())
-        self.assertEqual(list(back["ppOutMIds"]["aulPropTag"]), [7, 8, 9])
+        back = I.NspiDNToMIdResponse(
+            N.NspiDNToMIdResponse(PropertyTagArray_r([7, 8, 9]), 0).encode()
+        )
+        self.assertEqual(_impList(back["ppOutMIds"]["aulPropTag"]), [7, 8, 9])
 
     def test_getPropList(self):
         """
@@ -1576,12 +1561,18 @@ class ImpacketCrossTests(SynchronousTestCase):
         ours = N.NspiModLinkAttRequest.decode(req.getData())
         self.assertEqual(
             ours,
-            N.NspiModLinkAttRequest(HANDLE, 0, 0x8009000D, 0x11, BinaryArray_r([b"\x87\x00\x00\x00entry", b"x"])),
+            N.NspiModLinkAttRequest(
+                HANDLE, 0, 0x8009000D, 0x11, BinaryArray_r([b"\x87\x00\x00\x00entry", b"x"])
+            ),
         )
         self.assertTheirs(req, ours)
-        back = I.NspiModLinkAtt(N.NspiModLinkAttRequest(HANDLE, 1, 2, 3, BinaryArray_r([b"ab"])).encode())
+        back = I.NspiModLinkAtt(
+            N.NspiModLinkAttRequest(HANDLE, 1, 2, 3, BinaryArray_r([b"ab"])).encode()
+        )
         self.assertEqual([b"".join(b["lpb"]) for b in back["lpEntryIds"]["lpbin"]], [b"ab"])
-        self.assertEqual(I.NspiModLinkAttResponse(N.NspiModLinkAttResponse(5).encode())["ErrorCode"], 5)
+        self.assertEqual(
+            I.NspiModLinkAttResponse(N.NspiModLinkAttResponse(5).encode())["ErrorCode"], 5
+        )
 
     def test_queryColumns(self):
         """
@@ -1598,10 +1589,14 @@ class ImpacketCrossTests(SynchronousTestCase):
         resp["ppColumns"] = _impTags([PR_DISPLAY_NAME_W, PR_ENTRYID, PR_OBJECT_TYPE])
         resp["ErrorCode"] = 0
         ours = N.NspiQueryColumnsResponse.decode(resp.getData())
-        self.assertEqual(ours.ppColumns.aulPropTag, [PR_DISPLAY_NAME_W, PR_ENTRYID, PR_OBJECT_TYPE])
+        self.assertEqual(
+            ours.ppColumns.aulPropTag, [PR_DISPLAY_NAME_W, PR_ENTRYID, PR_OBJECT_TYPE]
+        )
         self.assertTheirs(resp, ours)
-        back = I.NspiQueryColumnsResponse(N.NspiQueryColumnsResponse(PropertyTagArray_r([1, 2]), 0).encode())
-        self.assertEqual(list(back["ppColumns"]["aulPropTag"]), [1, 2])
+        back = I.NspiQueryColumnsResponse(
+            N.NspiQueryColumnsResponse(PropertyTagArray_r([1, 2]), 0).encode()
+        )
+        self.assertEqual(_impList(back["ppColumns"]["aulPropTag"]), [1, 2])
 
     def _resolve(self, impClass, ourClass, strings, field):
         req = impClass()
@@ -1623,7 +1618,9 @@ class ImpacketCrossTests(SynchronousTestCase):
         """
         NspiResolveNames: 8-bit names in, MIds and rows out.
         """
-        self._resolve(I.NspiResolveNames, N.NspiResolveNamesRequest, ["alice", "bob smith"], "paStr")
+        self._resolve(
+            I.NspiResolveNames, N.NspiResolveNamesRequest, ["alice", "bob smith"], "paStr"
+        )
         resp = I.NspiResolveNamesResponse()
         resp["ppMIds"] = _impTags([N_MID_RESOLVED, 0])
         resp["ppRows"] = _impRowSet(ROWS[:2])
@@ -1638,10 +1635,12 @@ class ImpacketCrossTests(SynchronousTestCase):
         NspiResolveNamesW: UTF-16 names in, rows out (our encoding read by
         impacket).
         """
-        self._resolve(I.NspiResolveNamesW, N.NspiResolveNamesWRequest, ["\u00e9ric", "z\u00fcrich"], "paWStr")
+        self._resolve(
+            I.NspiResolveNamesW, N.NspiResolveNamesWRequest, ["\u00e9ric", "z\u00fcrich"], "paWStr"
+        )
         ours = N.NspiResolveNamesWResponse(PropertyTagArray_r([2, 2]), _ourRows(ROWS), 0)
         back = I.NspiResolveNamesWResponse(ours.encode())
-        self.assertEqual(list(back["ppMIds"]["aulPropTag"]), [2, 2])
+        self.assertEqual(_impList(back["ppMIds"]["aulPropTag"]), [2, 2])
         self.assertEqual(_fromImpRows(back["ppRows"]), ROWS)
 
     def test_getNamesFromIDs(self):
@@ -1665,7 +1664,9 @@ class ImpacketCrossTests(SynchronousTestCase):
             0,
         )
         back = I.NspiGetNamesFromIDsResponse(ourResp.encode())
-        self.assertEqual(list(back["ppReturnedPropTags"]["aulPropTag"]), [0x80010003, 0x8002001F])
+        self.assertEqual(
+            _impList(back["ppReturnedPropTags"]["aulPropTag"]), [0x80010003, 0x8002001F]
+        )
         self.assertEqual(
             [(n["lpguid"], n["lID"]) for n in back["ppNames"]["aulPropTag"]],
             [(GUID, 0x8001), (GUID2, -2)],
@@ -1681,18 +1682,15 @@ class ReferentTests(SynchronousTestCase):
     Referent ids: remembered from the stub, fresh ones numbered like MIDL.
     """
 
-    STUB = _hex(
-        STAT_HEX
-        + """
+    STUB = _hex(STAT_HEX + """
         44332211                    # ppRows, an odd referent id
         01000000 01000000
         00000000 01000000 88776655
         01000000
         1e000600 00000000 1e000000 ccbbaa99
-        03000000 00000000 03000000 616200
+        03000000 00000000 03000000 616200 00
         00000000
-        """
-    )
+        """)
 
     def test_decodedReferentsAreReEmitted(self):
         """
@@ -1793,7 +1791,9 @@ class RewriteTests(SynchronousTestCase):
         PR_EMS_AB_NETWORK_ADDRESS are both rewritten, element by element.
         """
         response = self._response()
-        response.ppRows.aRow[1].lpProps[1] = PropertyValue_r(0x8170101F, ["ncacn_ip_tcp:ex1", None])
+        response.ppRows.aRow[1].lpProps[1] = PropertyValue_r(
+            0x8170101F, ["ncacn_ip_tcp:ex1", None]
+        )
         changed = rewriteStrings(
             response.ppRows, PR_EMS_AB_NETWORK_ADDRESS, lambda s: s.replace("ex1", "proxy")
         )
@@ -1825,30 +1825,52 @@ def _goldenStubs():
     rows = _ourRows(ROWS)
     tags = PropertyTagArray_r([PR_DISPLAY_NAME, PR_ENTRYID])
     messages = [
-        N.NspiBindRequest(0, STAT_G, GUID), N.NspiBindResponse(GUID, handle, 0),
-        N.NspiUnbindRequest(handle, 0), N.NspiUnbindResponse(handle, 0),
-        N.NspiUpdateStatRequest(handle, 0, STAT_G, 1), N.NspiUpdateStatResponse(STAT_G, 1, 0),
-        N.NspiQueryRowsRequest(handle, 0, STAT_G, [1, 2], 5, tags), N.NspiQueryRowsResponse(STAT_G, rows, 0),
-        N.NspiSeekEntriesRequest(handle, 0, STAT_G, PropertyValue_r(PR_DISPLAY_NAME, "a"), tags, tags),
+        N.NspiBindRequest(0, STAT_G, GUID),
+        N.NspiBindResponse(GUID, handle, 0),
+        N.NspiUnbindRequest(handle, 0),
+        N.NspiUnbindResponse(handle, 0),
+        N.NspiUpdateStatRequest(handle, 0, STAT_G, 1),
+        N.NspiUpdateStatResponse(STAT_G, 1, 0),
+        N.NspiQueryRowsRequest(handle, 0, STAT_G, [1, 2], 5, tags),
+        N.NspiQueryRowsResponse(STAT_G, rows, 0),
+        N.NspiSeekEntriesRequest(
+            handle, 0, STAT_G, PropertyValue_r(PR_DISPLAY_NAME, "a"), tags, tags
+        ),
         N.NspiSeekEntriesResponse(STAT_G, rows, 0),
         N.NspiGetMatchesRequest(
-            handle, 0, STAT_G, tags, 0,
+            handle,
+            0,
+            STAT_G,
+            tags,
+            0,
             Restriction_r(res=AndRestriction_r([Restriction_r(res=ExistRestriction_r(0, 1, 0))])),
-            PropertyName_r(GUID, 0, 1), 5, tags,
+            PropertyName_r(GUID, 0, 1),
+            5,
+            tags,
         ),
         N.NspiGetMatchesResponse(STAT_G, tags, rows, 0),
         N.NspiResortRestrictionRequest(handle, 0, STAT_G, tags, tags),
         N.NspiResortRestrictionResponse(STAT_G, tags, 0),
-        N.NspiDNToMIdRequest(handle, 0, StringsArray_r(["/o=a", None])), N.NspiDNToMIdResponse(tags, 0),
-        N.NspiGetPropListRequest(handle, 0, 1, 2), N.NspiGetPropListResponse(tags, 0),
-        N.NspiGetPropsRequest(handle, 0, STAT_G, tags), N.NspiGetPropsResponse(rows.aRow[1], 0),
-        N.NspiCompareMIdsRequest(handle, 0, STAT_G, 1, 2), N.NspiCompareMIdsResponse(1, 0),
-        N.NspiModPropsRequest(handle, 0, STAT_G, tags, rows.aRow[0]), N.NspiModPropsResponse(0),
-        N.NspiGetSpecialTableRequest(handle, 0, STAT_G, 1), N.NspiGetSpecialTableResponse(1, rows, 0),
-        N.NspiGetTemplateInfoRequest(handle, 0, 0, "/o=x", 0, 0), N.NspiGetTemplateInfoResponse(rows.aRow[2], 0),
-        N.NspiModLinkAttRequest(handle, 0, 0, 0, BinaryArray_r([b"a", None])), N.NspiModLinkAttResponse(0),
-        N.NspiDeleteEntriesRequest(handle, 0, 0, BinaryArray_r([b"ab"])), N.NspiDeleteEntriesResponse(0),
-        N.NspiQueryColumnsRequest(handle, 0, 0), N.NspiQueryColumnsResponse(tags, 0),
+        N.NspiDNToMIdRequest(handle, 0, StringsArray_r(["/o=a", None])),
+        N.NspiDNToMIdResponse(tags, 0),
+        N.NspiGetPropListRequest(handle, 0, 1, 2),
+        N.NspiGetPropListResponse(tags, 0),
+        N.NspiGetPropsRequest(handle, 0, STAT_G, tags),
+        N.NspiGetPropsResponse(rows.aRow[1], 0),
+        N.NspiCompareMIdsRequest(handle, 0, STAT_G, 1, 2),
+        N.NspiCompareMIdsResponse(1, 0),
+        N.NspiModPropsRequest(handle, 0, STAT_G, tags, rows.aRow[0]),
+        N.NspiModPropsResponse(0),
+        N.NspiGetSpecialTableRequest(handle, 0, STAT_G, 1),
+        N.NspiGetSpecialTableResponse(1, rows, 0),
+        N.NspiGetTemplateInfoRequest(handle, 0, 0, "/o=x", 0, 0),
+        N.NspiGetTemplateInfoResponse(rows.aRow[2], 0),
+        N.NspiModLinkAttRequest(handle, 0, 0, 0, BinaryArray_r([b"a", None])),
+        N.NspiModLinkAttResponse(0),
+        N.NspiDeleteEntriesRequest(handle, 0, 0, BinaryArray_r([b"ab"])),
+        N.NspiDeleteEntriesResponse(0),
+        N.NspiQueryColumnsRequest(handle, 0, 0),
+        N.NspiQueryColumnsResponse(tags, 0),
         N.NspiGetNamesFromIDsRequest(handle, 0, GUID, tags),
         N.NspiGetNamesFromIDsResponse(tags, PropertyNameSet_r([PropertyName_r(None, 0, 1)]), 0),
         N.NspiGetIDsFromNamesRequest(handle, 0, 0, [PropertyName_r(GUID, 0, 1), None]),
@@ -1858,9 +1880,7 @@ def _goldenStubs():
         N.NspiResolveNamesWRequest(handle, 0, STAT_G, tags, StringsArrayW_r(["a"])),
         N.NspiResolveNamesWResponse(tags, rows, 0),
     ]
-    return [
-        (m.opnum, type(m).__name__.endswith("Request"), type(m), m.encode()) for m in messages
-    ]
+    return [(m.opnum, type(m).__name__.endswith("Request"), type(m), m.encode()) for m in messages]
 
 
 GOLDEN_STUBS = _goldenStubs()
@@ -1911,7 +1931,10 @@ class HostileInputTests(SynchronousTestCase):
                 N.NspiQueryRowsRequest,
                 _hex(HANDLE_HEX + "00000000" + STAT_HEX + "a0860100 00000200 a0860100"),
             ),
-            (N.NspiGetIDsFromNamesRequest, _hex(HANDLE_HEX + "00000000 00000000 a0860100 a0860100")),
+            (
+                N.NspiGetIDsFromNamesRequest,
+                _hex(HANDLE_HEX + "00000000 00000000 a0860100 a0860100"),
+            ),
             (N.NspiDNToMIdRequest, _hex(HANDLE_HEX + "00000000 a0860100 a0860100")),
             (N.NspiGetNamesFromIDsResponse, _hex("00000000 00000200 a0860100 a0860100")),
             (N.NspiQueryColumnsResponse, _hex("00000200 a1860100 a0860100 00000000 a0860100")),
@@ -1930,8 +1953,10 @@ class HostileInputTests(SynchronousTestCase):
             (N.NspiQueryColumnsResponse, _hex("00000200 ffffffff 00000000 00000000 00000000")),
             (
                 N.NspiGetPropsResponse,
-                _hex("00000200 00000000 01000000 04000200 01000000"
-                     "02010100 00000000 02010000 01002000 08000200"),
+                _hex(
+                    "00000200 00000000 01000000 04000200 01000000"
+                    "02010100 00000000 02010000 01002000 08000200"
+                ),
             ),
             (
                 N.NspiQueryRowsRequest,
@@ -1950,16 +1975,24 @@ class HostileInputTests(SynchronousTestCase):
         value = "00000200 00000000 01000000 04000200 01000000"
         stubs = [
             (N.NspiQueryRowsResponse, _hex(STAT_HEX + "00000200 02000000 01000000")),
-            (N.NspiQueryColumnsResponse, _hex("00000200 03000000 02000000 00000000 01000000 01000000 00000000")),
+            (
+                N.NspiQueryColumnsResponse,
+                _hex("00000200 03000000 02000000 00000000 01000000 01000000 00000000"),
+            ),
             (N.NspiGetPropsResponse, _hex(value + "03000100 00000000 02000000 00000000 00000000")),
             (N.NspiGetPropsResponse, _hex(value + "14000100 00000000 14000000 00000000 00000000")),
             (N.NspiDNToMIdRequest, _hex(HANDLE_HEX + "00000000 02000000 01000000 00000000")),
             (
                 N.NspiGetPropsResponse,
-                _hex("00000200 00000000 02000000 04000200 01000000"
-                     "03000100 00000000 03000000 00000000"),
+                _hex(
+                    "00000200 00000000 02000000 04000200 01000000"
+                    "03000100 00000000 03000000 00000000"
+                ),
             ),
-            (N.NspiQueryColumnsResponse, _hex("00000200 02000000 01000000 01000000 01000000 05000000 00000000")),
+            (
+                N.NspiQueryColumnsResponse,
+                _hex("00000200 02000000 01000000 01000000 01000000 05000000 00000000"),
+            ),
         ]
         for cls, stub in stubs:
             self.assertRaises(NDRError, cls.decode, stub)
@@ -1972,11 +2005,13 @@ class HostileInputTests(SynchronousTestCase):
         prefix = HANDLE_HEX + "00000000 00000000 00000200"
         tail = "e4040000 09040000"
         self.assertRaises(
-            NDRError, N.NspiGetTemplateInfoRequest.decode,
+            NDRError,
+            N.NspiGetTemplateInfoRequest.decode,
             _hex(prefix + "02000000 00000000 02000000 6162 0000" + tail),
         )
         self.assertRaises(
-            NDRError, N.NspiGetTemplateInfoRequest.decode,
+            NDRError,
+            N.NspiGetTemplateInfoRequest.decode,
             _hex(prefix + "04000000 00000000 02000000 6100 0000" + tail),
         )
 
@@ -1987,6 +2022,7 @@ class HostileInputTests(SynchronousTestCase):
         """
         self.assertRaises(NDRError, N.NspiDNToMIdRequest(HANDLE, 0, None).encode)
         self.assertRaises(NDRError, N.NspiGetPropsRequest(HANDLE, 0, None).encode)
+        self.assertRaises(NDRError, N.NspiUnbindRequest(None).encode)
 
     @settings(max_examples=200, deadline=None)
     @given(st.integers(0, 41), st.binary(max_size=300))
@@ -2022,21 +2058,40 @@ class HostileInputTests(SynchronousTestCase):
         self.assertEqual(cls.decode(decoded.encode()), decoded)
 
 
+def _text8(size):
+    """Strings of 8-bit characters without NUL (String8 values)."""
+    return st.lists(st.integers(1, 0xFF).map(chr), max_size=size).map("".join)
+
+
+def _textW(size):
+    """Strings without NUL or lone surrogates (UTF-16 String values)."""
+    codepoints = st.integers(1, 0x10FFFF).filter(lambda c: not 0xD800 <= c <= 0xDFFF)
+    return st.lists(codepoints.map(chr), max_size=size).map("".join)
+
+
 _tags = {
     0x02: st.integers(-0x8000, 0x7FFF),
     0x03: st.integers(-(1 << 31), (1 << 31) - 1),
     0x0B: st.integers(0, 1),
     0x0A: st.integers(0, 0xFFFFFFFF),
     0x40: st.integers(0, (1 << 64) - 1),
-    0x1E: st.none() | st.text(st.characters(max_codepoint=0xFF, exclude_characters="\x00"), max_size=12),
-    0x1F: st.none() | st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=12),
+    0x1E: st.none() | _text8(12),
+    0x1F: st.none() | _textW(12),
     0x102: st.none() | st.binary(max_size=12),
     0x48: st.none() | st.binary(min_size=16, max_size=16),
     0x1002: st.none() | st.lists(st.integers(-0x8000, 0x7FFF), max_size=4),
     0x1003: st.none() | st.lists(st.integers(-(1 << 31), (1 << 31) - 1), max_size=4),
     0x1040: st.none() | st.lists(st.integers(0, (1 << 64) - 1), max_size=4),
-    0x101E: st.none() | st.lists(st.none() | st.text(st.characters(max_codepoint=0xFF, exclude_characters="\x00"), max_size=6), max_size=4),
-    0x101F: st.none() | st.lists(st.none() | st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=6), max_size=4),
+    0x101E: st.none()
+    | st.lists(
+        st.none() | _text8(6),
+        max_size=4,
+    ),
+    0x101F: st.none()
+    | st.lists(
+        st.none() | _textW(6),
+        max_size=4,
+    ),
     0x1102: st.none() | st.lists(st.none() | st.binary(max_size=6), max_size=4),
     0x1048: st.none() | st.lists(st.none() | st.binary(min_size=16, max_size=16), max_size=3),
     0x01: st.integers(0, 0xFFFFFFFF),
@@ -2048,7 +2103,9 @@ _tags = {
 def _propertyValues(draw):
     propType = draw(st.sampled_from(sorted(_tags)))
     propId = draw(st.integers(0, 0xFFFF))
-    return PropertyValue_r((propId << 16) | propType, draw(_tags[propType]), draw(st.integers(0, 0xFFFFFFFF)))
+    return PropertyValue_r(
+        (propId << 16) | propType, draw(_tags[propType]), draw(st.integers(0, 0xFFFFFFFF))
+    )
 
 
 _rowSets = st.builds(
@@ -2176,12 +2233,21 @@ class WiresharkTests(SynchronousTestCase):
         calls = [
             (0, N.NspiBindRequest(0, stat, GUID), N.NspiBindResponse(GUID, HANDLE, 0)),
             (1, N.NspiUnbindRequest(HANDLE, 1), N.NspiUnbindResponse(ContextHandle(), 1)),
-            (3, N.NspiQueryRowsRequest(HANDLE, 0, stat, [0x11, 0x12], 10, tags),
-             N.NspiQueryRowsResponse(stat, rows, 0)),
-            (9, N.NspiGetPropsRequest(HANDLE, 0, stat, tags),
-             N.NspiGetPropsResponse(PropertyRow_r(values), 0)),
-            (12, N.NspiGetSpecialTableRequest(HANDLE, 4, stat, 3),
-             N.NspiGetSpecialTableResponse(3, rows, 0)),
+            (
+                3,
+                N.NspiQueryRowsRequest(HANDLE, 0, stat, [0x11, 0x12], 10, tags),
+                N.NspiQueryRowsResponse(stat, rows, 0),
+            ),
+            (
+                9,
+                N.NspiGetPropsRequest(HANDLE, 0, stat, tags),
+                N.NspiGetPropsResponse(PropertyRow_r(values), 0),
+            ),
+            (
+                12,
+                N.NspiGetSpecialTableRequest(HANDLE, 4, stat, 3),
+                N.NspiGetSpecialTableResponse(3, rows, 0),
+            ),
             (7, N.NspiDNToMIdRequest(HANDLE, 0, StringsArray_r(["/o=a", "/o=b"])), None),
         ]
         port = pcaputil.dcerpcCapture(
@@ -2216,7 +2282,7 @@ class WiresharkTests(SynchronousTestCase):
         for frame in frames:
             byOpnum.setdefault(frame["nspi.opnum"], []).append(frame)
         self.assertEqual(byOpnum["0"][0]["nspi.MAPI_SETTINGS.codepage"], "1252")
-        self.assertEqual(byOpnum["0"][0]["nspi.NspiBind.mapiuid"], str(uuid.UUID(bytes=GUID)))
+        self.assertEqual(byOpnum["0"][0]["nspi.NspiBind.mapiuid"], str(uuid.UUID(bytes_le=GUID)))
         queryRows = byOpnum["3"][1]
         self.assertEqual(queryRows["nspi.SRowSet.cRows"], "2")
         self.assertEqual(queryRows["nspi.SPropValue_CTR.lpszA"], "Alice,Bob")
