@@ -27,6 +27,7 @@ from mapiproxy.interfaces import registry
 from mapiproxy.interfaces.codecs import codecFor
 from mapiproxy.ndrdump import NdrDumpPrinter
 from mapiproxy.relay import RelayInterface, UpstreamSettings
+from mapiproxy.rewrite import NspiRewriter, RfrRewriter
 
 _log = Logger(namespace="mapiproxy")
 
@@ -160,6 +161,7 @@ class MapiProxyService(MultiService):
                 self.upstream,
                 self.reactor,
                 codec=codecFor(info.name),
+                hooks=self._rewriters(info.name),
                 observers=self.observers,
             )
             for info in map(knownInterface, config.interfaces)
@@ -190,6 +192,25 @@ class MapiProxyService(MultiService):
             _log.warn("mapiproxy: no 'passdb backend = smbpasswd:PATH': every client will be refused")
             return None
         return PassDB.fromFile(config.passdbPath, self.identity)
+
+    def _rewriters(self, name):
+        """
+        The built-in rewrites of an interface (proxy mode).
+        """
+        config = self.config
+        if name == "exchange_nsp":
+            return [
+                NspiRewriter(
+                    config.netbiosName,
+                    config.fqdn,
+                    networkAddress=config.rewriteNetworkAddress,
+                    homeMdb=config.rewriteHomeMdb,
+                    dnToMId=config.rewriteDNToMId,
+                )
+            ]
+        if name == "exchange_ds_rfr" and config.rewriteRfr:
+            return [RfrRewriter(config.fqdn)]
+        return []
 
     def _observers(self):
         """

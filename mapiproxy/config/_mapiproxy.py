@@ -83,7 +83,8 @@ MAPIPROXY_OPTIONS = frozenset(
         "server binding username password domain use_machine_account "
         "delegated_auth ndrdump interfaces modules nspi_server emsmdb_server "
         "rfr_server pcap call_log max_fragment max_stub upstream_timeout "
-        "connect_timeout"
+        "connect_timeout rewrite_network_address rewrite_home_mdb "
+        "rewrite_dntomid rewrite_rfr"
     ).split()
 )
 
@@ -155,6 +156,14 @@ class MapiProxyConfig:
     @type moduleOptions: L{ModuleOptions}
     @ivar pcap: C{dcerpc_mapiproxy:pcap}, a capture file path, or L{None}.
     @ivar callLog: C{dcerpc_mapiproxy:call_log}, a path, or L{None}.
+    @ivar rewriteNetworkAddress: C{dcerpc_mapiproxy:rewrite_network_address}
+        (default yes): NSPI replies name the proxy as the address book server.
+    @ivar rewriteHomeMdb: C{dcerpc_mapiproxy:rewrite_home_mdb} (default yes):
+        NSPI replies name the proxy as the mailbox server.
+    @ivar rewriteDNToMId: C{dcerpc_mapiproxy:rewrite_dntomid} (default yes):
+        NspiDNToMId requests get the real server name back.
+    @ivar rewriteRfr: C{dcerpc_mapiproxy:rewrite_rfr} (default yes):
+        RfrGetNewDSA and RfrGetFQDNFromServerDN name the proxy.
     @ivar passdbPath: the smbpasswd file of the users allowed in
         (C{passdb backend = smbpasswd:PATH} or C{smb passwd file}), or
         L{None}: then no client can authenticate.
@@ -204,6 +213,10 @@ class MapiProxyConfig:
     moduleOptions: ModuleOptions = attrs.field(factory=ModuleOptions)
     pcap: str = None
     callLog: str = None
+    rewriteNetworkAddress: bool = True
+    rewriteHomeMdb: bool = True
+    rewriteDNToMId: bool = True
+    rewriteRfr: bool = True
     passdbPath: str = None
     listenInterfaces: tuple = ()
     interfaceAddresses: tuple = ()
@@ -552,6 +565,10 @@ class _Builder:
             "moduleOptions": ModuleOptions(moduleValues, (anchor.path, anchor.line)),
             "pcap": self._global.getPath("dcerpc_mapiproxy:pcap"),
             "callLog": self._global.getPath("dcerpc_mapiproxy:call_log"),
+            "rewriteNetworkAddress": self._global.getBool("dcerpc_mapiproxy:rewrite_network_address", True),
+            "rewriteHomeMdb": self._global.getBool("dcerpc_mapiproxy:rewrite_home_mdb", True),
+            "rewriteDNToMId": self._global.getBool("dcerpc_mapiproxy:rewrite_dntomid", True),
+            "rewriteRfr": self._global.getBool("dcerpc_mapiproxy:rewrite_rfr", True),
         }
 
     def _passdb(self, fields):
