@@ -212,3 +212,65 @@ class ExchangeRelayTests(TestCase):
         self.assertEqual((record["operation"], record["status"]), ("EcDummyRpc", "fault"))
 
 
+
+
+def impacketNspi(port):
+    """
+    impacket's own NSPI client helpers against the proxy: bind, query rows,
+    resolve a DN.
+
+    @return: C{(home MDB values, mids)}.
+    """
+    from impacket.dcerpc.v5 import nspi, transport
+    from impacket.dcerpc.v5.rpcrt import RPC_C_AUTHN_LEVEL_PKT_PRIVACY, RPC_C_AUTHN_WINNT
+
+    rpctransport = transport.DCERPCTransportFactory("ncacn_ip_tcp:%s[%d]" % (PROXY_HOST, port))
+    rpctransport.set_credentials(CLIENT_USER, CLIENT_PASSWORD, CLIENT_DOMAIN)
+    dce = rpctransport.get_dce_rpc()
+    dce.set_auth_type(RPC_C_AUTHN_WINNT)
+    dce.set_auth_level(RPC_C_AUTHN_LEVEL_PKT_PRIVACY)
+    dce.connect()
+    try:
+        dce.bind(nspi.MSRPC_UUID_NSPI)
+        handle = nspi.hNspiBind(dce)["contextHandle"]
+        rows = nspi.hNspiQueryRows(dce, handle, Count=10, pPropTags=[PR_EMS_AB_HOME_MDB])["ppRows"]
+        homes = []
+        for row in rows["aRow"]:
+            for value in row["lpProps"]:
+                if value["ulPropTag"] >> 16 == 0x8006:
+                    homes.append(_text(value["Value"]["lpszA"]) if value["ulPropTag"] & 0xFFFF == 0x1E else None)
+        mids = nspi.hNspiDNToMId(dce, handle, [homes[0]])["ppOutMIds"]["aulPropTag"]
+        return homes, [m["Data"] for m in mids]
+    finally:
+        dce.disconnect()
+
+
+class ImpacketNspiTests(TestCase):
+    """
+    impacket's real NSPI client through the proxy.
+    """
+
+    timeout = 60
+
+    @inlineCallbacks
+    def test_impacketNspiHelpers(self):
+        """
+        hNspiBind, hNspiQueryRows and hNspiDNToMId through the proxy: the
+        rows carry the proxy's name, the DN goes back to Exchange's upstream.
+        """
+        from twisted.internet.threads import deferToThread
+
+        exchange = FakeExchange(self)
+        config = proxyConfig(self, "ncacn_ip_tcp:127.0.0.1[%d,seal]" % (exchange.port,), interfaces=INTERFACES)
+        service = startProxy(self, config)
+        homes, mids = yield deferToThread(impacketNspi, service.ports["exchange_nsp"])
+        proxied = HOME_MDB.replace("/cn=" + EXCHANGE + "/", "/cn=MAPIPROXY/")
+        self.assertEqual(homes, [proxied, proxied, None, None], homes)
+        self.assertEqual(mids, [1000])
+        self.assertEqual(exchange.nspi.requests[-1][1].pNames.Strings, [HOME_MDB])
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value.rstrip("\x00")
