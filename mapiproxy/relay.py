@@ -92,6 +92,10 @@ class RelayInterface:
         link = session.association.state.get("upstream")
         if link is not None:
             link.releaseContext(session.contextId)
+        for observer in self.observers:
+            released = getattr(observer, "sessionReleased", None)
+            if released is not None:
+                released(session)
 
     def handleCall(self, call):
         association = call.session.association

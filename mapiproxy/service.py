@@ -23,6 +23,7 @@ from mapiproxy.dcerpc.server import RPCServerFactory
 from mapiproxy.endpoints import EndpointMapperInterface
 from mapiproxy.errors import ConfigError
 from mapiproxy.calllog import CallLog
+from mapiproxy.capture import CaptureObserver, PcapWriter
 from mapiproxy.interfaces import registry
 from mapiproxy.interfaces.codecs import codecFor
 from mapiproxy.ndrdump import NdrDumpPrinter
@@ -221,6 +222,8 @@ class MapiProxyService(MultiService):
         binding = config.upstreamBinding or (Binding.parse(config.binding) if config.binding else None)
         if config.ndrdump or (binding is not None and binding.printMode):
             observers.append(NdrDumpPrinter())
+        if config.pcap:
+            observers.append(CaptureObserver(PcapWriter(config.pcap)))
         if config.callLog:
             try:
                 observers.append(CallLog(config.callLog))
@@ -270,6 +273,10 @@ class MapiProxyService(MultiService):
 
     def stopService(self):
         super().stopService()
+        for observer in self.observers:
+            close = getattr(observer, "close", None)
+            if close is not None:
+                close()
         listeners, self._listeners = self._listeners, []
         from twisted.internet.defer import gatherResults
 
