@@ -6,6 +6,8 @@ relay, endpoint mapper and listeners together.
 """
 
 
+import sys
+
 import attrs
 from twisted.application.service import MultiService
 from twisted.internet.error import CannotListenError
@@ -49,7 +51,7 @@ def knownModule(name):
     Check a module name (for the config loader).
     """
     if name not in OPENCHANGE_MODULES:
-        raise ConfigError("unknown module '%s' (known: %s)" % (name, ", ".join(OPENCHANGE_MODULES)))
+        raise ValueError("known: %s" % (", ".join(OPENCHANGE_MODULES),))
     return name
 
 
@@ -130,7 +132,7 @@ def makeService(options):
     @param options: parsed L{Options}.
     @rtype: L{MapiProxyService}
     """
-    return MapiProxyService(options["mapiproxyConfig"])
+    return _TwistdService(options["mapiproxyConfig"])
 
 
 class MapiProxyService(MultiService):
@@ -190,7 +192,7 @@ class MapiProxyService(MultiService):
     def _loadPassdb(self):
         config = self.config
         if config.passdbPath is None:
-            _log.warn("mapiproxy: no 'passdb backend = smbpasswd:PATH': every client will be refused")
+            # The config loader already said so (every client is refused).
             return None
         return PassDB.fromFile(config.passdbPath, self.identity)
 
@@ -245,6 +247,12 @@ class MapiProxyService(MultiService):
                 "a machine account is not supported: set dcerpc_mapiproxy:username and :password",
             )
         binding = config.upstreamBinding or Binding.parse(config.binding)
+        unsupported = sorted(binding.flags & {"krb5", "schannel"})
+        if unsupported:
+            raise config.errorFor(
+                "dcerpc_mapiproxy:binding",
+                "'%s' is not supported upstream: mapiproxy authenticates with NTLM or SPNEGO(NTLM)" % (unsupported[0],),
+            )
         credentials = None
         if config.username and config.password is not None:
             credentials = Credentials(config.username, config.password, config.domain or "")
@@ -321,7 +329,9 @@ class MapiProxyService(MultiService):
             if self.upstream.credentials
             else "anonymous",
         )
-        if config.delegatedAuth is False:
+        if config.delegatedAuth:
+            _log.info("mapiproxy: dcerpc_mapiproxy:delegated_auth = yes is what mapiproxy always does")
+        else:
             _log.info(
                 "mapiproxy: the upstream association is opened at each client's first "
                 "authenticated call (never for a client that did not authenticate)"
@@ -330,6 +340,18 @@ class MapiProxyService(MultiService):
             _log.info(
                 "mapiproxy: {count} users in passdb {path}", count=len(self.passdb), path=config.passdbPath
             )
+        for option, value in (
+            ("nspi_server", config.nspiServer),
+            ("emsmdb_server", config.emsmdbServer),
+            ("rfr_server", config.rfrServer),
+        ):
+            if value:
+                _log.warn(
+                    "mapiproxy: dcerpc_mapiproxy:{option} = {value} has no effect in this version "
+                    "(server modules are not available)",
+                    option=option,
+                    value=value,
+                )
         for module in config.modules:
             _log.warn(
                 "mapiproxy: module '{module}' is not implemented in this version: calls pass through unchanged",
@@ -382,3 +404,18 @@ class MapiProxyService(MultiService):
 
 
 __all__ = ["MapiProxyService", "Options", "loadConfig", "makeService"]
+
+
+class _TwistdService(MapiProxyService):
+    """
+    The service as twistd runs it: a start-up error a user can fix is one
+    log line and exit status 1, not a traceback.
+    """
+
+    def privilegedStartService(self):
+        try:
+            super().privilegedStartService()
+        except ConfigError as e:
+            _log.critical("mapiproxy: cannot start: {error}", error=str(e))
+            print("mapiproxy: cannot start: %s" % (e,), file=sys.stderr)
+            raise SystemExit(1)

@@ -19,11 +19,14 @@ def _parser():
     )
     parser.add_argument("-f", dest="path", required=True, metavar="PATH", help="the password file")
     parser.add_argument("-s", dest="silent", action="store_true", help="read the new password twice from stdin")
+    # As Samba's smbpasswd: the action is a flag, the user the argument
+    # ("-a alice", "-a -f PASSDB alice" and "-f PASSDB -a alice" all work).
     actions = parser.add_mutually_exclusive_group(required=True)
-    actions.add_argument("-a", dest="add", metavar="USER", help="add USER or change their password")
-    actions.add_argument("-x", dest="delete", metavar="USER", help="delete USER")
-    actions.add_argument("-d", dest="disable", metavar="USER", help="disable USER")
-    actions.add_argument("-e", dest="enable", metavar="USER", help="enable USER")
+    actions.add_argument("-a", dest="add", action="store_true", help="add USER or change their password")
+    actions.add_argument("-x", dest="delete", action="store_true", help="delete USER")
+    actions.add_argument("-d", dest="disable", action="store_true", help="disable USER")
+    actions.add_argument("-e", dest="enable", action="store_true", help="enable USER")
+    parser.add_argument("user", metavar="USER", help="the account")
     return parser
 
 
@@ -67,6 +70,8 @@ def main(argv=None, stdin=None, stdout=None, stderr=None):
         options = _parser().parse_args(argv)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 2
+    for action in ("add", "delete", "disable", "enable"):
+        setattr(options, action, options.user if getattr(options, action) else None)
     try:
         if options.add is not None:
             password = _readPassword(options.silent, stdin)
