@@ -38,10 +38,21 @@ class RelayedCall:
         self.faultStatus = None
         self.error = None
         self.notes = {}
+        self.localReply = None
+        self.answeredLocally = False
         self._request = _UNDECODED
         self._response = _UNDECODED
         self._requestChanged = False
         self._responseChanged = False
+
+    def relayAgain(self, stub=None):
+        """
+        Send the request (or C{stub}) upstream once more, before answering
+        the client (OpenChange's C{ahead}); set by the relay.
+
+        @return: a L{Deferred} firing with the upstream's response stub.
+        """
+        raise NotImplementedError("not a relayed call")
 
     @property
     def opnum(self):

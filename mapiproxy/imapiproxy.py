@@ -92,3 +92,86 @@ class ISecurityContext(Interface):
 
         @raise mapiproxy.errors.SignatureError: the verifier does not match.
         """
+
+
+class IModule(Interface):
+    """
+    A stackable MAPIProxy module (OpenChange's C{struct mapiproxy_module}).
+
+    Hooks run in C{dcerpc_mapiproxy:modules} order, for requests and for
+    responses alike (as OpenChange does), and only for calls on the
+    module's L{endpoint}. Each hook receives the call, a
+    L{mapiproxy.calls.RelayedCall}: C{call.requestStub} (the bytes as they
+    came), C{call.request} (decoded on first use; say
+    C{call.requestChanged()} after changing it), and after the relay
+    C{call.response} / C{call.responseChanged()}. For EMSMDB the MAPI
+    framing is undone for modules by C{call.ropRequests} and friends when
+    the ROP codec is available. Per-session state belongs in
+    C{call.session.state}, never on the module.
+
+    Every hook may return L{None} or a L{Deferred}; an exception or a failed
+    Deferred becomes a DCE/RPC fault for that call only (logged once).
+    """
+
+    name = Attribute("The name used in 'dcerpc_mapiproxy:modules'.")
+    description = Attribute("One line, printed when the module loads.")
+    endpoint = Attribute("'any' or an interface name, e.g. 'exchange_emsmdb'.")
+
+    def startModule(options):
+        """
+        Called once at start-up, in config order (OpenChange C{init}).
+
+        @param options: the module's own C{<prefix>:<option>} settings, a
+            L{mapiproxy.config.ModuleOptions} view whose typed getters
+            raise L{mapiproxy.errors.ConfigError} with file and line.
+        @raise mapiproxy.errors.ConfigError: start-up stops.
+        """
+
+    def rawRequest(call):
+        """
+        Before the request is decoded (OpenChange C{ndr_pull}); the module
+        may replace C{call.requestStub}.
+        """
+
+    def request(call):
+        """
+        The decoded request (OpenChange C{pull}).
+        """
+
+    def dispatch(call):
+        """
+        Before the relay (OpenChange C{dispatch}, proxy mode).
+
+        @return: L{None} to relay; a L{mapiproxy.modules.LocalReply} to
+            answer locally without relaying (OpenChange C{norelay}); or a
+            Deferred of either. To send more upstream first (OpenChange
+            C{ahead}), use C{call.relayAgain()}, a Deferred of the upstream's
+            response stub.
+        """
+
+    def response(call):
+        """
+        The decoded response, before it goes to the client (OpenChange
+        C{push}); runs for relayed and for locally answered calls.
+        """
+
+    def unbind(session):
+        """
+        The client's presentation context is gone; called once per session.
+        """
+
+
+class IModuleFactory(Interface):
+    """
+    A plugin (found with C{twisted.plugin.getPlugins} in
+    C{mapiproxy.plugins}) that makes a module: how third-party modules,
+    installed as ordinary Python packages, are loaded by name.
+    """
+
+    name = Attribute("The module's name in 'dcerpc_mapiproxy:modules'.")
+    description = Attribute("One line.")
+
+    def makeModule():
+        """
+        @return: a new L{IModule} provider.
+        """

@@ -9,7 +9,7 @@ byte for byte; upstream faults come back as they are.
 from dataclasses import dataclass, field
 from typing import Optional
 
-from twisted.internet.defer import CancelledError, DeferredLock, TimeoutError, succeed
+from twisted.internet.defer import CancelledError, DeferredLock, TimeoutError, maybeDeferred, succeed
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -17,7 +17,8 @@ from mapiproxy.dcerpc.client import connectRPC
 from mapiproxy.dcerpc.constants import DEFAULT_MAX_FRAGMENT, AuthLevel, AuthType
 from mapiproxy.endpoints import EPMAPPER_PORT, resolvePort
 from mapiproxy.calls import RelayedCall
-from mapiproxy.errors import DCERPCFault, UpstreamError
+from mapiproxy.dcerpc.constants import Status
+from mapiproxy.errors import DCERPCFault, ModuleError, UpstreamError
 from mapiproxy.imapiproxy import IRPCInterface
 
 _log = Logger()
@@ -73,8 +74,9 @@ class RelayInterface:
 
     requireAuthentication = True
 
-    def __init__(self, info, upstream, reactor, codec=None, hooks=(), observers=()):
+    def __init__(self, info, upstream, reactor, codec=None, hooks=(), observers=(), modules=()):
         self.info = info
+        self.modules = [m for m in modules if m.endpoint in ("any", info.name)]
         self.name = info.name
         self.syntax = info.syntaxId
         self.upstream = upstream
@@ -92,6 +94,11 @@ class RelayInterface:
         link = session.association.state.get("upstream")
         if link is not None:
             link.releaseContext(session.contextId)
+        for module in self.modules:
+            try:
+                module.unbind(session)
+            except Exception:
+                _log.failure("module '{module}' unbind failed", module=module.name)
         for observer in self.observers:
             released = getattr(observer, "sessionReleased", None)
             if released is not None:
@@ -103,16 +110,68 @@ class RelayInterface:
         if link is None:
             link = association.state["upstream"] = UpstreamLink(self.upstream, self._reactor, association)
         rc = RelayedCall(call, self.name, self.codec, self._reactor.seconds)
-        for hook in self.hooks:
-            _runHook(hook, "request", rc)
-        d = link.call(call, rc.outgoingRequest())
-        d.addCallbacks(self._gotResponse, self._failed, callbackArgs=(rc,), errbackArgs=(rc,))
+        rc.relayAgain = lambda stub=None: link.call(call, rc.outgoingRequest() if stub is None else stub)
+        d = self._runModules("rawRequest", rc)
+        d.addCallback(lambda _: self._runModules("request", rc))
+        d.addCallback(self._runHooks, "request", rc)
+        d.addCallback(lambda _: self._dispatch(rc))
+        d.addCallback(self._relayUnlessAnswered, rc, link)
+        d.addCallback(self._gotResponse, rc)
+        d.addCallbacks(self._answered, self._failed, callbackArgs=(rc,), errbackArgs=(rc,))
         return d
 
-    def _gotResponse(self, stub, rc):
-        rc.responseStub = stub
+    def _runModules(self, hook, rc):
+        """
+        Run one hook of every module, in config order, as a Deferred chain.
+        """
+        d = succeed(None)
+        for module in self.modules:
+            d.addCallback(_callModule, module, hook, rc)
+        return d
+
+    def _runHooks(self, ignored, name, rc):
         for hook in self.hooks:
-            _runHook(hook, "response", rc)
+            _runHook(hook, name, rc)
+
+    def _dispatch(self, rc):
+        """
+        The modules' dispatch hooks; the first L{LocalReply} answers the call
+        (the remaining dispatch hooks see it in C{rc.localReply}).
+        """
+        d = succeed(None)
+        for module in self.modules:
+            d.addCallback(self._dispatchOne, module, rc)
+        return d
+
+    def _dispatchOne(self, reply, module, rc):
+        if reply is not None:
+            rc.localReply = reply
+        d = _callModule(None, module, "dispatch", rc)
+        d.addCallback(lambda mine: reply if reply is not None else mine)
+        return d
+
+    def _relayUnlessAnswered(self, reply, rc, link):
+        if reply is None:
+            return link.call(rc.call, rc.outgoingRequest())
+        from mapiproxy.modules import LocalReply
+
+        if not isinstance(reply, LocalReply):
+            raise ModuleError("dispatch returned %r, not a LocalReply or None" % (reply,))
+        rc.answeredLocally = True
+        if reply.response is not None:
+            rc.responseStub = b""
+            rc._response = reply.response
+            rc.responseChanged()
+            return None
+        return reply.stub
+
+    def _gotResponse(self, stub, rc):
+        if stub is not None:
+            rc.responseStub = stub
+        self._runHooks(None, "response", rc)
+        return self._runModules("response", rc)
+
+    def _answered(self, ignored, rc):
         rc.finish()
         self._notify(rc)
         return rc.outgoingResponse()
@@ -132,6 +191,29 @@ class RelayInterface:
                 observer.callCompleted(rc)
             except Exception:
                 _log.failure("observer {observer!r} failed", observer=observer)
+
+
+def _callModule(ignored, module, hook, rc):
+    """
+    Call one module hook; a failure becomes a fault for this call only,
+    logged once.
+    """
+    d = maybeDeferred(getattr(module, hook), rc)
+
+    def failed(failure):
+        if failure.check(DCERPCFault):
+            return failure
+        _log.failure(
+            "module '{module}' {hook} failed on {interface} {operation}",
+            failure,
+            module=module.name,
+            hook=hook,
+            interface=rc.interfaceName,
+            operation=rc.opnumName,
+        )
+        raise DCERPCFault(Status.NCA_S_FAULT_UNSPEC, "module %s failed" % (module.name,))
+
+    return d.addErrback(failed)
 
 
 def _runHook(hook, name, rc):

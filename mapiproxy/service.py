@@ -28,16 +28,12 @@ from mapiproxy.calllog import CallLog
 from mapiproxy.capture import CaptureObserver, PcapWriter
 from mapiproxy.interfaces import registry
 from mapiproxy.interfaces.codecs import codecFor
+from mapiproxy.modules import checkModuleName, loadModules
 from mapiproxy.ndrdump import NdrDumpPrinter
 from mapiproxy.relay import RelayInterface, UpstreamSettings
 from mapiproxy.rewrite import NspiRewriter, RfrRewriter
 
 _log = Logger(namespace="mapiproxy")
-
-#: OpenChange's module names; their implementations come with the module
-#: system. Until then a configured one is reported and calls pass unchanged.
-OPENCHANGE_MODULES = ("downgrade", "cache", "pack", "dummy")
-
 
 def knownInterface(name):
     """
@@ -48,11 +44,10 @@ def knownInterface(name):
 
 def knownModule(name):
     """
-    Check a module name (for the config loader).
+    Check a module name (for the config loader): a built-in one, an
+    installed plugin, or one of OpenChange's not implemented yet.
     """
-    if name not in OPENCHANGE_MODULES:
-        raise ValueError("known: %s" % (", ".join(OPENCHANGE_MODULES),))
-    return name
+    return checkModuleName(name)
 
 
 def loadConfig(path):
@@ -158,6 +153,7 @@ class MapiProxyService(MultiService):
         self.passdb = self._loadPassdb()
         self.upstream = self._upstreamSettings()
         self.observers = self._observers()
+        self.modules = loadModules(config.modules, config.moduleOptions, config.errorFor)
         self.interfaces = [
             RelayInterface(
                 info,
@@ -166,6 +162,7 @@ class MapiProxyService(MultiService):
                 codec=codecFor(info.name),
                 hooks=self._rewriters(info.name),
                 observers=self.observers,
+                modules=self.modules,
             )
             for info in map(knownInterface, config.interfaces)
         ]
@@ -352,11 +349,6 @@ class MapiProxyService(MultiService):
                     option=option,
                     value=value,
                 )
-        for module in config.modules:
-            _log.warn(
-                "mapiproxy: module '{module}' is not implemented in this version: calls pass through unchanged",
-                module=module,
-            )
 
     def _listenOn(self, name, interfaces, port):
         listeners = []

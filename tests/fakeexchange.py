@@ -149,6 +149,20 @@ class FakeEmsmdb(_Interface):
         self.handle = ContextHandle(0, uuid.uuid4())
         self.corrupt = False
 
+    def op_0(self, request):
+        return E.EcDoConnectResponse(
+            handle=self.handle,
+            pcmsPollsMax=60000,
+            pcRetry=6,
+            pcmsRetryDelay=10000,
+            szDNPrefix=ORG + "/cn=Configuration/cn=Servers/cn=" + EXCHANGE,
+            szDisplayName=EXCHANGE,
+            rgwServerVersion=(0x000E, 0x0000, 0x0308),
+            rgwClientVersion=request.rgwClientVersion,
+            pullTimeStamp=0,
+            result=0,
+        )
+
     def op_10(self, request):
         return E.EcDoConnectExResponse(
             handle=self.handle,
