@@ -24,7 +24,7 @@ setup(
         "cryptography>=41",
     ],
     extras_require={
-        "test": ["hypothesis>=6.80", "dissect.util>=3.20"],
+        "test": ["hypothesis>=6.80", "dissect.util>=3.20", "wheel", "setuptools"],
     },
     entry_points={
         "console_scripts": [

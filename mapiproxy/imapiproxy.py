@@ -163,9 +163,10 @@ class IModule(Interface):
 
 class IModuleFactory(Interface):
     """
-    A plugin (found with C{twisted.plugin.getPlugins} in
-    C{mapiproxy.plugins}) that makes a module: how third-party modules,
-    installed as ordinary Python packages, are loaded by name.
+    A plugin (found with C{twisted.plugin.getPlugins} in C{twisted.plugins},
+    where a third-party package ships a drop-in file next to its own code)
+    that makes a module: how third-party modules, installed as ordinary
+    Python packages, are loaded by name. See C{examples/mapiproxy-stamp}.
     """
 
     name = Attribute("The module's name in 'dcerpc_mapiproxy:modules'.")

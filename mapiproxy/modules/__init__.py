@@ -47,9 +47,7 @@ def availableModules():
     @return: C{{name: (factory callable, description)}}.
     """
     found = {name: (cls, cls.description) for name, cls in _builtins().items()}
-    import mapiproxy.plugins
-
-    for plugin in getPlugins(IModuleFactory, mapiproxy.plugins):
+    for plugin in getPlugins(IModuleFactory):
         if plugin.name in found:
             _log.warn("mapiproxy: plugin module '{name}' ignored: the name is taken", name=plugin.name)
             continue

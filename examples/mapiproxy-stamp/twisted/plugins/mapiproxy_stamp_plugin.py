@@ -1,0 +1,3 @@
+from mapiproxy_stamp import StampFactory
+
+stamp = StampFactory()
