@@ -60,15 +60,16 @@ def formatCall(rc):
         "%s %s (opnum %d) call %d from %s (%s)%s"
         % (rc.interfaceName, rc.opnumName, rc.opnum, rc.call.callId, _peer(rc), who, latency)
     ]
+    rops = _RopState(rc)
     lines.append("  in (%d bytes):" % (len(rc.requestStub),))
-    lines.extend(_decoded(rc, "request", rc.requestStub))
+    lines.extend(_decoded(rc, "request", rc.requestStub, rops))
     if rc.faultStatus is not None:
         lines.append("  out: FAULT %s" % (statusName(rc.faultStatus),))
     elif rc.error is not None:
         lines.append("  out: FAILED %s" % (rc.error,))
     elif rc.responseStub is not None:
         lines.append("  out (%d bytes):" % (len(rc.responseStub),))
-        lines.extend(_decoded(rc, "response", rc.responseStub))
+        lines.extend(_decoded(rc, "response", rc.responseStub, rops))
     return "\n".join(lines)
 
 
@@ -78,17 +79,37 @@ def _peer(rc):
     return "%s:%s" % (host, getattr(peer, "port", "?")) if host else str(peer)
 
 
-def _decoded(rc, which, stub):
+class _RopState:
+    """
+    What ROP decoding needs while one call is printed: the session's
+    L{mapiproxy.mapi.rops.RopContext} (kept across calls, for the columns
+    of tables), and the request's ROPs and handle table to pair responses.
+    """
+
+    def __init__(self, rc):
+        from mapiproxy.mapi.rops import RopContext
+
+        self.context = rc.session.state.setdefault("ndrdump-rops", RopContext())
+        self.side = "request"
+        self.requests = None
+        self.requestHandles = None
+        self.buffers = 0
+
+
+def _decoded(rc, which, stub, rops=None):
     if rc.codec is None:
         return ["    " + line for line in hexdump(stub)]
     try:
         value = getattr(rc, which)
     except Exception as e:
         return ["    (does not decode: %s)" % (e,)] + ["    " + line for line in hexdump(stub)]
-    return formatValue(value, 2)
+    if rops is not None:
+        rops.side = which
+        rops.buffers = 0
+    return formatValue(value, 2, rops=rops)
 
 
-def formatValue(value, depth, name=None):
+def formatValue(value, depth, name=None, rops=None):
     """
     Lines showing a decoded value: dataclasses field by field, byte strings
     as hex (MAPI buffers unframed), lists item by item.
@@ -98,15 +119,15 @@ def formatValue(value, depth, name=None):
     pad = "  " * depth
     label = "%s: " % (name,) if name else ""
     if name in _EXTENDED and isinstance(value, (bytes, bytearray, memoryview)):
-        return ["%s%s%d bytes" % (pad, label, len(value))] + _mapiBuffer(bytes(value), _EXTENDED[name], depth + 1, extended=True)
+        return ["%s%s%d bytes" % (pad, label, len(value))] + _mapiBuffer(bytes(value), _EXTENDED[name], depth + 1, True, rops)
     if name in _XORED and isinstance(value, (bytes, bytearray, memoryview)):
-        return ["%s%s%d bytes" % (pad, label, len(value))] + _mapiBuffer(bytes(value), "rop", depth + 1, extended=False)
+        return ["%s%s%d bytes" % (pad, label, len(value))] + _mapiBuffer(bytes(value), "rop", depth + 1, False, rops)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         lines = ["%s%s%s" % (pad, label, type(value).__name__)]
         for f in dataclasses.fields(value):
             if f.name.endswith("Referent") or f.name.endswith("Referents"):
                 continue
-            lines.extend(formatValue(getattr(value, f.name), depth + 1, f.name))
+            lines.extend(formatValue(getattr(value, f.name), depth + 1, f.name, rops))
         return lines
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
@@ -135,7 +156,7 @@ def _scalar(value):
     return repr(value)
 
 
-def _mapiBuffer(data, kind, depth, extended):
+def _mapiBuffer(data, kind, depth, extended, rops=None):
     """
     Unframe an EMSMDB buffer: RPC_HEADER_EXT chain (or the EcDoRpc XOR) and
     then the ROP buffer envelope or the AUX blocks; hex where that fails.
@@ -170,15 +191,48 @@ def _mapiBuffer(data, kind, depth, extended):
                 lines.extend(pad + "  " + line for line in hexdump(buffer.payload))
             continue
         try:
-            rops = extbuf.RopBuffer.decode(buffer.payload)
+            ropBuffer = extbuf.RopBuffer.decode(buffer.payload)
         except Exception as e:
             lines.append("%s  (ROP buffer does not decode: %s)" % (pad, e))
             lines.extend(pad + "  " + line for line in hexdump(buffer.payload))
             continue
-        handles = ", ".join("0x%08x" % (h,) for h in rops.handles)
-        lines.append("%s  RopSize %d, %d handles [%s]" % (pad, rops.ropSize, len(rops.handles), handles))
-        if rops.rops:
-            lines.extend(pad + "  " + line for line in hexdump(rops.rops))
+        handles = ", ".join("0x%08x" % (h,) for h in ropBuffer.handles)
+        lines.append("%s  RopSize %d, %d handles [%s]" % (pad, ropBuffer.ropSize, len(ropBuffer.handles), handles))
+        if ropBuffer.rops:
+            lines.extend(_ropLines(ropBuffer, depth + 1, rops))
+    return lines
+
+
+def _ropLines(ropBuffer, depth, rops):
+    """
+    The ROPs of one buffer, by name with their fields; hex from the first
+    ROP that does not decode.
+    """
+    pad = "  " * depth
+    if rops is None:
+        return [pad + line for line in hexdump(ropBuffer.rops)]
+    from mapiproxy.mapi import rops as codec
+
+    try:
+        if rops.side == "request":
+            items = codec.decodeRequests(ropBuffer.rops, ropBuffer.handles, rops.context)
+            rops.requests, rops.requestHandles = items, ropBuffer.handles
+        else:
+            requests = rops.requests if rops.buffers == 0 else None
+            items = codec.decodeResponses(
+                ropBuffer.rops, ropBuffer.handles, requests, rops.context, requestHandles=rops.requestHandles
+            )
+        rops.buffers += 1
+    except Exception as e:
+        return ["%s(ROPs do not decode: %s)" % (pad, e)] + [pad + line for line in hexdump(ropBuffer.rops)]
+    lines = []
+    for item in items:
+        if isinstance(item, codec.UnknownRop):
+            lines.append("%s%s (0x%02x): does not decode (%s), %d bytes from here:" % (pad, codec.ropName(item.ropId), item.ropId, item.error, len(item.data)))
+            lines.extend(pad + "  " + line for line in hexdump(item.data))
+            continue
+        lines.append("%s%s (0x%02x)" % (pad, codec.ropName(item.ROP_ID), item.ROP_ID))
+        lines.extend(formatValue(item, depth + 1)[1:])
     return lines
 
 
