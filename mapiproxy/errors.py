@@ -120,3 +120,26 @@ class NDRError(MalformedStub):
     disagrees with itself, a value outside an IDL C{range()}, a NULL where
     a C{[ref]} pointer must point, or bytes left after the last parameter.
     """
+
+
+class RopError(MapiBufferError):
+    """
+    A ROP buffer ([MS-OXCROPS] 2.2) or an [MS-OXCDATA] structure inside one
+    that does not parse or cannot be encoded: a read past the end of the
+    data, a count that cannot fit, an unknown type or kind code, a value out
+    of range for its field. Decoding arbitrary bytes raises only this.
+    """
+
+
+class MapiError(MapiProxyError):
+    """
+    A MAPI error code ([MS-OXCDATA] 2.4) that a server answers in the
+    return value of a call (an NSPI C{result}, a ROP C{ReturnValue}), not
+    with a fault: the call was understood and refused.
+
+    @ivar code: the 32-bit error code, e.g. 0x8004010F (NotFound).
+    """
+
+    def __init__(self, code, message=None):
+        self.code = int(code) & 0xFFFFFFFF
+        super().__init__(message or "MAPI error 0x%08x" % (self.code,))
