@@ -182,8 +182,24 @@ class FakeEmsmdb(_Interface):
         if self.corrupt:
             rgbOut = b"\x00\x00\x07\x00\x10\x00\x40\x00" + b"\xa5" * 16
         else:
-            rops = bytes([0xFE, 0x00]) + b"\x00\x00\x00\x00" + b"LOGON-REPLY" * 20
-            payload = extbuf.RopBuffer(rops=rops, handles=[0x12345678, 0xFFFFFFFF]).encode()
+            from mapiproxy.mapi import rops
+            from mapiproxy.mapi.rops.logon import LogonResponse, LogonTime
+
+            logon = LogonResponse(
+                handleIndex=0,
+                returnValue=0,
+                logonFlags=0x01,
+                folderIds=[(i + 1) << 48 | 1 for i in range(13)],
+                responseFlags=0x07,
+                mailboxGuid=uuid.UUID(int=0x1234),
+                replId=1,
+                replGuid=uuid.UUID(int=0x5678),
+                logonTime=LogonTime(1, 2, 3, 4, 25, 11, 2026),
+                gwartTime=0,
+                storeState=0,
+            )
+            ropBytes = rops.encodeResponses([logon], None, rops.RopContext())
+            payload = extbuf.RopBuffer(rops=ropBytes, handles=[0x12345678, 0xFFFFFFFF]).encode()
             rgbOut = extbuf.encodeChain([extbuf.ExtendedBuffer.make(payload, compressed=True, obfuscated=True)])
         return E.EcDoRpcExt2Response(handle=request.handle, pulFlags=0, rgbOut=rgbOut, rgbAuxOut=b"", pulTransTime=3, result=0)
 

@@ -177,7 +177,11 @@ class ExchangeRelayTests(TestCase):
         self.assertEqual(answer, expected)
         handle = E.EcDoConnectExResponse.decode(answer).handle
 
-        rops = bytes([0xFE, 0x00, 0x00, 0x01]) + b"\x00" * 20
+        from mapiproxy.mapi import rops as ropcodec
+        from mapiproxy.mapi.rops.logon import LogonRequest
+
+        logon = LogonRequest(logonId=0, inputHandleIndex=0, logonFlags=0x01, openFlags=0x01000000, storeState=0, essdn="/o=First Organization/cn=Recipients/cn=alice")
+        rops = ropcodec.encodeRequests([logon], ropcodec.RopContext())
         rgbIn = extbuf.encodeChain([extbuf.ExtendedBuffer.make(extbuf.RopBuffer(rops=rops, handles=[0xFFFFFFFF]).encode(), compressed=True, obfuscated=True)])
         request = E.EcDoRpcExt2Request(handle=handle, pulFlags=0, rgbIn=rgbIn, pcbOut=0x40000, rgbAuxIn=b"", pcbAuxOut=0x1008)
         answer = yield emsmdb.call(11, request.encode())
@@ -193,7 +197,10 @@ class ExchangeRelayTests(TestCase):
         self.assertIn("exchange_emsmdb EcDoConnectEx (opnum 10)", printed)
         self.assertIn("exchange_emsmdb EcDoRpcExt2 (opnum 11)", printed)
         self.assertIn("Compressed|XorMagic|Last", printed)
-        self.assertIn("RopSize %d, 2 handles [0x12345678, 0xffffffff]" % (2 + 6 + 220,), printed)
+        self.assertIn("2 handles [0x12345678, 0xffffffff]", printed)
+        self.assertIn("RopLogon (0xfe)", printed)
+        self.assertIn("essdn: '/o=First Organization/cn=Recipients/cn=alice'", printed)
+        self.assertIn("mailboxGuid: 00000000-0000-0000-0000-000000001234", printed)
         self.assertIn("does not decode", printed)
         self.assertEqual(printed.count("EcDoRpcExt2 (opnum 11)"), 2)
 
