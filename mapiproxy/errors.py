@@ -143,3 +143,11 @@ class MapiError(MapiProxyError):
     def __init__(self, code, message=None):
         self.code = int(code) & 0xFFFFFFFF
         super().__init__(message or "MAPI error 0x%08x" % (self.code,))
+
+
+class ClientError(MapiProxyError):
+    """
+    Something the user of C{mapiproxy-client} asked for that cannot be done
+    as asked: an unknown folder, message or attachment, a malformed message
+    id, a server that never answered with what the protocol promises.
+    """
