@@ -151,11 +151,15 @@ class MapiProxyService(MultiService):
             dnsHostname=config.fqdn,
         )
         self.passdb = self._loadPassdb()
-        self.upstream = self._upstreamSettings()
+        self.local = self._localInterfaces()
+        relayed = [info for info in map(knownInterface, config.interfaces) if info.name not in self.local]
+        self.upstream = self._upstreamSettings() if relayed else None
         self.observers = self._observers()
         self.modules = loadModules(config.modules, config.moduleOptions, config.errorFor)
         self.interfaces = [
-            RelayInterface(
+            self.local[info.name]
+            if info.name in self.local
+            else RelayInterface(
                 info,
                 self.upstream,
                 self.reactor,
@@ -230,13 +234,53 @@ class MapiProxyService(MultiService):
                 raise config.errorFor("dcerpc_mapiproxy:call_log", "cannot open %s: %s" % (config.callLog, e.strerror))
         return observers
 
+    def _localInterfaces(self):
+        """
+        The interfaces served by the lab Exchange: every configured one in
+        server mode, else those named by nspi_server / emsmdb_server /
+        rfr_server.
+
+        @return: C{{interface name: IRPCInterface}}.
+        """
+        config = self.config
+        wanted = set()
+        if config.serverMode:
+            wanted = {knownInterface(name).name for name in config.interfaces}
+        else:
+            for name, value in (
+                ("exchange_nsp", config.nspiServer),
+                ("exchange_emsmdb", config.emsmdbServer),
+                ("exchange_ds_rfr", config.rfrServer),
+            ):
+                if value:
+                    wanted.add(name)
+        if not wanted:
+            return {}
+        if config.storePath is None:
+            raise config.errorFor(
+                "dcerpc_mapiproxy:store",
+                "serving Exchange interfaces locally needs the store: set dcerpc_mapiproxy:store "
+                "(etc/sample-store is the sample organisation)",
+            )
+        from mapiproxy.server import makeServerInterfaces
+        from mapiproxy.server.store import Store
+
+        self.store = Store.open(config.storePath)
+        available = {i.name: i for i in makeServerInterfaces(self.store, self.identity, reactor=self.reactor)}
+        missing = sorted(wanted - set(available))
+        if missing:
+            raise config.errorFor(
+                "dcerpc_mapiproxy:interfaces",
+                "no local server for %s in this version (available: %s)" % (", ".join(missing), ", ".join(sorted(available))),
+            )
+        return {name: available[name] for name in wanted}
+
     def _upstreamSettings(self):
         config = self.config
-        if config.serverMode:
+        if config.binding is None:
             raise config.errorFor(
-                "dcerpc_mapiproxy:server",
-                "server mode (serving Exchange interfaces locally) is not available in this version; "
-                "set dcerpc_mapiproxy:binding to relay to Exchange",
+                "dcerpc_mapiproxy:binding",
+                "required for the relayed interfaces (dcerpc_mapiproxy:server is off for them)",
             )
         if config.useMachineAccount and not config.username:
             raise config.errorFor(
@@ -316,16 +360,24 @@ class MapiProxyService(MultiService):
 
     def _logStartup(self):
         config = self.config
-        _log.info("mapiproxy {version} starting (proxy mode)", version=__version__)
+        mode = "server mode" if config.serverMode else "proxy mode"
+        _log.info("mapiproxy {version} starting ({mode})", version=__version__, mode=mode)
         for name in ["epmapper"] * bool(self.mapper) + [i.name for i in self.interfaces]:
             _log.info("DCERPC endpoint server '{name}' registered", name=name)
-        _log.info(
-            "mapiproxy: relaying to {binding} as {account}",
-            binding=self.upstream.describe(),
-            account="%s\\%s" % (self.upstream.credentials.domain, self.upstream.credentials.username)
-            if self.upstream.credentials
-            else "anonymous",
-        )
+        if self.upstream is not None:
+            _log.info(
+                "mapiproxy: relaying to {binding} as {account}",
+                binding=self.upstream.describe(),
+                account="%s\\%s" % (self.upstream.credentials.domain, self.upstream.credentials.username)
+                if self.upstream.credentials
+                else "anonymous",
+            )
+        if self.local:
+            _log.info(
+                "mapiproxy: serving {names} from the store {path}",
+                names=", ".join(sorted(self.local)),
+                path=config.storePath,
+            )
         if config.delegatedAuth:
             _log.info("mapiproxy: dcerpc_mapiproxy:delegated_auth = yes is what mapiproxy always does")
         else:
@@ -337,18 +389,6 @@ class MapiProxyService(MultiService):
             _log.info(
                 "mapiproxy: {count} users in passdb {path}", count=len(self.passdb), path=config.passdbPath
             )
-        for option, value in (
-            ("nspi_server", config.nspiServer),
-            ("emsmdb_server", config.emsmdbServer),
-            ("rfr_server", config.rfrServer),
-        ):
-            if value:
-                _log.warn(
-                    "mapiproxy: dcerpc_mapiproxy:{option} = {value} has no effect in this version "
-                    "(server modules are not available)",
-                    option=option,
-                    value=value,
-                )
 
     def _listenOn(self, name, interfaces, port):
         listeners = []

@@ -13,6 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from mapiproxy.errors import ConfigError
 from mapiproxy.service import MapiProxyService, Options, makeService
+from tests.peers import freePort
 from tests.relaysupport import PROXY_HOST, proxyConfig
 
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "etc", "mapiproxy.conf")
@@ -83,9 +84,9 @@ class PluginTests(SynchronousTestCase):
         self.assertEqual(str(config.upstreamBinding), "ncacn_ip_tcp:192.168.1.1[,print]")
         self.assertNotIn("openchange2!", repr(config))
 
-    def test_serverModeRefused(self):
+    def test_serverModeNeedsStore(self):
         """
-        Server mode is refused with a message naming the option.
+        Server mode without a store stops start-up naming the option.
         """
         path = self.mktemp()
         with open(path, "w") as f:
@@ -93,7 +94,7 @@ class PluginTests(SynchronousTestCase):
         options = Options()
         options.parseOptions(["-c", path])
         error = self.assertRaises(ConfigError, makeService, options)
-        self.assertIn("dcerpc_mapiproxy:server", str(error))
+        self.assertIn("'dcerpc_mapiproxy:store'", str(error))
 
 
 class StartupTests(TestCase):
@@ -140,3 +141,61 @@ class StartupTests(TestCase):
         error = self.assertRaises(ConfigError, service.startService)
         self.assertIn("rpc server port:epmapper", str(error))
         self.assertIn("cannot listen on port %d" % (blocker.getHost().port,), str(error))
+
+
+SAMPLE_STORE = os.path.join(os.path.dirname(EXAMPLE), "sample-store")
+
+
+class ServerModeTests(TestCase):
+    """
+    The lab Exchange served by the service: server mode, and local NSPI in
+    front of a relayed rest.
+    """
+
+    def _config(self, extra, binding=None):
+        from mapiproxy.config import MapiProxyConfig, SambaConfig
+        from mapiproxy.dcerpc.binding import Binding
+        from mapiproxy.service import knownInterface, knownModule
+
+        text = "[global]\n netbios name = LAB\n interfaces = 127.0.0.2\n bind interfaces only = yes\n"
+        text += " rpc server port:epmapper = %d\n dcerpc_mapiproxy:store = %s\n%s" % (freePort(PROXY_HOST), SAMPLE_STORE, extra)
+        if binding:
+            text += " dcerpc_mapiproxy:binding = %s\n" % (binding,)
+        return MapiProxyConfig.fromSambaConfig(
+            SambaConfig.fromString(text),
+            knownInterfaces=knownInterface,
+            knownModules=knownModule,
+            parseBinding=Binding.parse,
+            warn=lambda message: None,
+        )
+
+    def test_serverModeServesLocally(self):
+        """
+        dcerpc_mapiproxy:server = yes serves NSPI and RFR from the store,
+        registered in the endpoint mapper, with no upstream at all.
+        """
+        from mapiproxy.server.nspi import NspiServer
+
+        config = self._config(" dcerpc_mapiproxy:server = yes\n dcerpc_mapiproxy:interfaces = exchange_nsp, exchange_ds_rfr\n")
+        service = MapiProxyService(config, reactor)
+        service.startService()
+        self.addCleanup(service.stopService)
+        self.assertIsNone(service.upstream)
+        self.assertIsInstance(service.interfaces[0], NspiServer)
+        registered = {entry.annotation for entry in service.mapper.mapper.entries}
+        self.assertEqual(registered, {"exchange_nsp", "exchange_ds_rfr"})
+
+    def test_localNspiRelayedRest(self):
+        """
+        In proxy mode, nspi_server serves NSPI locally and the rest is relayed.
+        """
+        from mapiproxy.relay import RelayInterface
+        from mapiproxy.server.nspi import NspiServer
+
+        config = self._config(
+            " dcerpc_mapiproxy:nspi_server = lab\n dcerpc_mapiproxy:interfaces = exchange_nsp, samr\n",
+            binding="ncacn_ip_tcp:127.0.0.1[1,seal]",
+        )
+        service = MapiProxyService(config, reactor)
+        kinds = {i.name: type(i) for i in service.interfaces}
+        self.assertEqual(kinds, {"exchange_nsp": NspiServer, "samr": RelayInterface})

@@ -83,7 +83,7 @@ MAPIPROXY_OPTIONS = frozenset(
         "server binding username password domain use_machine_account "
         "delegated_auth ndrdump interfaces modules nspi_server emsmdb_server "
         "rfr_server pcap call_log max_fragment max_stub upstream_timeout "
-        "connect_timeout rewrite_network_address rewrite_home_mdb "
+        "connect_timeout store rewrite_network_address rewrite_home_mdb "
         "rewrite_dntomid rewrite_rfr"
     ).split()
 )
@@ -156,6 +156,9 @@ class MapiProxyConfig:
     @type moduleOptions: L{ModuleOptions}
     @ivar pcap: C{dcerpc_mapiproxy:pcap}, a capture file path, or L{None}.
     @ivar callLog: C{dcerpc_mapiproxy:call_log}, a path, or L{None}.
+    @ivar storePath: C{dcerpc_mapiproxy:store}: the lab Exchange's store on
+        disk (server mode, or the interfaces named by C{nspi_server} /
+        C{emsmdb_server} / C{rfr_server}), or L{None}.
     @ivar rewriteNetworkAddress: C{dcerpc_mapiproxy:rewrite_network_address}
         (default yes): NSPI replies name the proxy as the address book server.
     @ivar rewriteHomeMdb: C{dcerpc_mapiproxy:rewrite_home_mdb} (default yes):
@@ -214,6 +217,7 @@ class MapiProxyConfig:
     pcap: str = None
     callLog: str = None
     rewriteNetworkAddress: bool = True
+    storePath: str = None
     rewriteHomeMdb: bool = True
     rewriteDNToMId: bool = True
     rewriteRfr: bool = True
@@ -569,6 +573,7 @@ class _Builder:
             "rewriteHomeMdb": self._global.getBool("dcerpc_mapiproxy:rewrite_home_mdb", True),
             "rewriteDNToMId": self._global.getBool("dcerpc_mapiproxy:rewrite_dntomid", True),
             "rewriteRfr": self._global.getBool("dcerpc_mapiproxy:rewrite_rfr", True),
+            "storePath": self._global.getPath("dcerpc_mapiproxy:store"),
         }
 
     def _passdb(self, fields):

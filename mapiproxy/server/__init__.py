@@ -15,7 +15,7 @@ from mapiproxy.server.store import Store
 __all__ = ["makeServerInterfaces", "Directory", "NspiServer", "RfrServer", "Store"]
 
 
-def makeServerInterfaces(store, identity=None, allowAnonymous=False):
+def makeServerInterfaces(store, identity=None, allowAnonymous=False, reactor=None):
     """
     The locally served interfaces of a store: C{exchange_nsp} and
     C{exchange_ds_rfr}.
@@ -29,6 +29,8 @@ def makeServerInterfaces(store, identity=None, allowAnonymous=False):
         service, or L{None}.
     @param allowAnonymous: serve NSPI to clients that did not authenticate
         (and honour NspiBind's C{fAnonymousLogin}).
+    @param reactor: the reactor (for the EMSMDB/AsyncEMSMDB servers, when
+        present).
     @return: the interfaces, NSPI first.
     @rtype: L{list} of L{mapiproxy.imapiproxy.IRPCInterface}
     """
