@@ -18,7 +18,7 @@ _log = Logger(namespace="mapiproxy")
 
 #: OpenChange's modules that this version does not have yet: accepted by
 #: name (start-up warns and calls pass unchanged).
-NOT_YET_IMPLEMENTED = ("cache",)
+NOT_YET_IMPLEMENTED = ()
 
 
 @dataclass
@@ -33,11 +33,12 @@ class LocalReply:
 
 
 def _builtins():
+    from mapiproxy.modules.cache import CacheModule
     from mapiproxy.modules.downgrade import DowngradeModule
     from mapiproxy.modules.dummy import DummyModule
     from mapiproxy.modules.pack import PackModule
 
-    return {"dummy": DummyModule, "downgrade": DowngradeModule, "pack": PackModule}
+    return {"cache": CacheModule, "dummy": DummyModule, "downgrade": DowngradeModule, "pack": PackModule}
 
 
 def availableModules():

@@ -18,7 +18,8 @@ __all__ = ["makeServerInterfaces", "Directory", "NspiServer", "RfrServer", "Stor
 def makeServerInterfaces(store, identity=None, allowAnonymous=False, reactor=None):
     """
     The locally served interfaces of a store: C{exchange_nsp} and
-    C{exchange_ds_rfr}.
+    C{exchange_ds_rfr}, and with a reactor C{exchange_emsmdb} and
+    C{exchange_async_emsmdb}.
 
     The name they announce (C{PR_EMS_AB_NETWORK_ADDRESS}, the RFR answers)
     is the store's C{serverFQDN}; a store without one announces the
@@ -37,4 +38,11 @@ def makeServerInterfaces(store, identity=None, allowAnonymous=False, reactor=Non
     organization = store.organization
     fqdn = organization.serverFQDN or getattr(identity, "dnsHostname", "") or organization.serverName.lower()
     directory = Directory.fromStore(store, serverFQDN=fqdn)
-    return [NspiServer(directory, allowAnonymous=allowAnonymous), RfrServer.fromDirectory(directory)]
+    interfaces = [NspiServer(directory, allowAnonymous=allowAnonymous), RfrServer.fromDirectory(directory)]
+    if reactor is not None:
+        from mapiproxy.server.asyncemsmdb import AsyncEmsmdbInterface
+        from mapiproxy.server.emsmdb import EmsmdbInterface
+
+        emsmdb = EmsmdbInterface(store, reactor, identity=identity)
+        interfaces.extend([emsmdb, AsyncEmsmdbInterface(emsmdb, reactor)])
+    return interfaces
