@@ -144,6 +144,11 @@ class MapiProxyService(MultiService):
         super().__init__()
         self.config = config
         self._reactor = reactor
+        self.lab = None
+        if config.labConfig:
+            # The lab Exchange of the demo: its own service, started first.
+            self.lab = type(self)(loadConfig(config.labConfig), reactor)
+            self.lab.setServiceParent(self)
         self.identity = ServerIdentity(
             netbiosName=config.netbiosName,
             workgroup=config.workgroup,
@@ -306,19 +311,20 @@ class MapiProxyService(MultiService):
             connectTimeout=config.connectTimeout,
             callTimeout=config.upstreamTimeout,
             maxFragment=config.maxFragment,
+            epmapperPort=config.upstreamEpmapperPort,
         )
 
     # -- starting and stopping -------------------------------------------------
 
     def privilegedStartService(self):
-        # Listen before twistd drops privileges (port 135).
-        self._listen()
+        # Listen before twistd drops privileges (port 135); the lab first.
         super().privilegedStartService()
+        self._listen()
 
     def startService(self):
+        super().startService()
         if not self._listeners:
             self._listen()
-        super().startService()
 
     def stopService(self):
         super().stopService()

@@ -83,7 +83,8 @@ MAPIPROXY_OPTIONS = frozenset(
         "server binding username password domain use_machine_account "
         "delegated_auth ndrdump interfaces modules nspi_server emsmdb_server "
         "rfr_server pcap call_log max_fragment max_stub upstream_timeout "
-        "connect_timeout store rewrite_network_address rewrite_home_mdb "
+        "connect_timeout store lab_config upstream_epmapper_port "
+        "rewrite_network_address rewrite_home_mdb "
         "rewrite_dntomid rewrite_rfr"
     ).split()
 )
@@ -159,6 +160,11 @@ class MapiProxyConfig:
     @ivar storePath: C{dcerpc_mapiproxy:store}: the lab Exchange's store on
         disk (server mode, or the interfaces named by C{nspi_server} /
         C{emsmdb_server} / C{rfr_server}), or L{None}.
+    @ivar labConfig: C{dcerpc_mapiproxy:lab_config}: another config file
+        whose service (typically the lab Exchange in server mode) runs in the
+        same process, started first: the demo's "lab Exchange + proxy".
+    @ivar upstreamEpmapperPort: C{dcerpc_mapiproxy:upstream_epmapper_port}:
+        where the upstream's endpoint mapper listens (default 135).
     @ivar rewriteNetworkAddress: C{dcerpc_mapiproxy:rewrite_network_address}
         (default yes): NSPI replies name the proxy as the address book server.
     @ivar rewriteHomeMdb: C{dcerpc_mapiproxy:rewrite_home_mdb} (default yes):
@@ -218,6 +224,8 @@ class MapiProxyConfig:
     callLog: str = None
     rewriteNetworkAddress: bool = True
     storePath: str = None
+    labConfig: str = None
+    upstreamEpmapperPort: int = 135
     rewriteHomeMdb: bool = True
     rewriteDNToMId: bool = True
     rewriteRfr: bool = True
@@ -574,6 +582,8 @@ class _Builder:
             "rewriteDNToMId": self._global.getBool("dcerpc_mapiproxy:rewrite_dntomid", True),
             "rewriteRfr": self._global.getBool("dcerpc_mapiproxy:rewrite_rfr", True),
             "storePath": self._global.getPath("dcerpc_mapiproxy:store"),
+            "labConfig": self._global.getPath("dcerpc_mapiproxy:lab_config"),
+            "upstreamEpmapperPort": self._global.getInt("dcerpc_mapiproxy:upstream_epmapper_port", 135, 1, 65535),
         }
 
     def _passdb(self, fields):

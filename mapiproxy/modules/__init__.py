@@ -20,6 +20,9 @@ _log = Logger(namespace="mapiproxy")
 #: name (start-up warns and calls pass unchanged).
 NOT_YET_IMPLEMENTED = ()
 
+#: The "registered" lines are printed once per process, as Samba does.
+_announced = False
+
 
 @dataclass
 class LocalReply:
@@ -83,8 +86,11 @@ def loadModules(names, moduleOptions, errorFor=None):
         in OpenChange).
     """
     available = availableModules()
-    for name in sorted(available):
-        _log.info("MAPIPROXY module '{name}' registered", name=name)
+    global _announced
+    if not _announced:
+        _announced = True
+        for name in sorted(available):
+            _log.info("MAPIPROXY module '{name}' registered", name=name)
     modules = []
     for name in names:
         if name in NOT_YET_IMPLEMENTED:
