@@ -199,3 +199,30 @@ class ServerModeTests(TestCase):
         service = MapiProxyService(config, reactor)
         kinds = {i.name: type(i) for i in service.interfaces}
         self.assertEqual(kinds, {"exchange_nsp": NspiServer, "samr": RelayInterface})
+
+
+class DemoConfigTests(SynchronousTestCase):
+    """
+    The shipped demo: the lab Exchange and the proxy in one service.
+    """
+
+    def test_demoBuilds(self):
+        """
+        etc/demo.conf loads; its service holds the lab Exchange (server
+        mode, the four Exchange interfaces served locally) as a child, and
+        relays the same four interfaces to it in print mode.
+        """
+        from mapiproxy.ndrdump import NdrDumpPrinter
+        from mapiproxy.relay import RelayInterface
+        from mapiproxy.service import loadConfig
+
+        demo = os.path.join(os.path.dirname(EXAMPLE), "demo.conf")
+        service = MapiProxyService(loadConfig(demo), reactor)
+        self.assertIsNotNone(service.lab)
+        self.assertTrue(service.lab.config.serverMode)
+        self.assertEqual(
+            sorted(service.lab.local), ["exchange_async_emsmdb", "exchange_ds_rfr", "exchange_emsmdb", "exchange_nsp"]
+        )
+        self.assertTrue(all(isinstance(i, RelayInterface) for i in service.interfaces))
+        self.assertEqual(service.upstream.epmapperPort, 1135)
+        self.assertTrue(any(isinstance(o, NdrDumpPrinter) for o in service.observers))
