@@ -29,6 +29,7 @@ setup(
     entry_points={
         "console_scripts": [
             "mapiproxy-passwd = mapiproxy.auth.passwdtool:main",
+            "mapiproxy-client = mapiproxy.client.cli:main",
         ],
     },
     classifiers=[

@@ -4,7 +4,8 @@ The rewrites that keep Outlook talking to the proxy instead of going
 around it (OpenChange's C{dcesrv_mapiproxy_nspi.c} / C{_rfr.c}, done on
 every row and property position, both string types, with NULLs allowed):
 
-  - NspiGetProps / NspiQueryRows replies: C{PR_EMS_AB_NETWORK_ADDRESS}
+  - the replies that carry rows (NspiGetProps, NspiQueryRows,
+    NspiResolveNames(W), NspiSeekEntries, NspiGetMatches): C{PR_EMS_AB_NETWORK_ADDRESS}
     becomes C{ncacn_ip_tcp:<netbios>.<realm>} (lower case), and the server
     part of C{PR_EMS_AB_HOME_MDB} (C{/cn=Servers/cn=EXCH}) becomes the
     proxy's netbios name, the real name remembered for the session;
@@ -21,6 +22,11 @@ _log = Logger()
 
 PR_EMS_AB_NETWORK_ADDRESS = 0x8170101E
 PR_EMS_AB_HOME_MDB = 0x8006001E
+
+#: The NSPI replies that carry property rows: QueryRows, SeekEntries,
+#: GetMatches, GetProps, ResolveNames, ResolveNamesW (Outlook reads the
+#: home MDB from ResolveNamesW as often as from QueryRows).
+ROW_REPLIES = (3, 4, 5, 9, 19, 20)
 
 _SERVERS = re.compile(r"(/cn=Servers/cn=)([^/]*)", re.IGNORECASE)
 
@@ -63,7 +69,7 @@ class NspiRewriter:
             _log.debug("NspiDNToMId: {proxy} -> {exchange}", proxy=self.netbiosName, exchange=exchange)
 
     def response(self, rc):
-        if rc.opnum not in (3, 9):
+        if rc.opnum not in ROW_REPLIES:
             return
         response = rc.response
         rows = response.ppRows
