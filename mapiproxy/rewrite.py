@@ -31,6 +31,20 @@ ROW_REPLIES = (3, 4, 5, 9, 19, 20)
 _SERVERS = re.compile(r"(/cn=Servers/cn=)([^/]*)", re.IGNORECASE)
 
 
+class ServerNames:
+    """
+    The real Exchange server names learned from NSPI replies, shared by the
+    NSPI and RFR rewrites of one proxy (a client's NSPI and RFR calls come
+    on different connections).
+    """
+
+    def __init__(self):
+        self.last = None
+
+    def remember(self, name):
+        self.last = name
+
+
 class NspiRewriter:
     """
     The NSPI rewrites, a hook of the C{exchange_nsp} relay.
@@ -39,8 +53,9 @@ class NspiRewriter:
     @param fqdn: the proxy's fully qualified name (lower case).
     """
 
-    def __init__(self, netbiosName, fqdn, networkAddress=True, homeMdb=True, dnToMId=True):
+    def __init__(self, netbiosName, fqdn, networkAddress=True, homeMdb=True, dnToMId=True, names=None):
         self.netbiosName = netbiosName
+        self.names = names if names is not None else ServerNames()
         self.networkAddress = "ncacn_ip_tcp:%s" % (fqdn.lower(),)
         self.rewriteNetworkAddress = networkAddress
         self.rewriteHomeMdb = homeMdb
@@ -52,7 +67,7 @@ class NspiRewriter:
     def request(self, rc):
         if rc.opnum != 7 or not self.rewriteDNToMId:
             return
-        exchange = _state(rc).get("exchname")
+        exchange = _state(rc).get("exchname") or self.names.last
         if not exchange:
             return
         names = rc.request.pNames.Strings
@@ -120,6 +135,7 @@ class NspiRewriter:
             return value
         if match.group(2).lower() != self.netbiosName.lower():
             _state(rc)["exchname"] = match.group(2)
+            self.names.remember(match.group(2))
         return _SERVERS.sub(lambda m: m.group(1) + self.netbiosName, value, count=1)
 
 
@@ -142,11 +158,27 @@ class RfrRewriter:
     The RFR rewrites, a hook of the C{exchange_ds_rfr} relay.
     """
 
-    def __init__(self, fqdn):
+    def __init__(self, fqdn, netbiosName=None, names=None):
         self.fqdn = fqdn.lower()
+        self.netbiosName = netbiosName
+        self.names = names if names is not None else ServerNames()
 
     def __repr__(self):
         return "<RfrRewriter %s>" % (self.fqdn,)
+
+    def request(self, rc):
+        """
+        RfrGetFQDNFromServerDN asks about the proxy's server DN (the one the
+        NSPI rewrite gave the client): ask Exchange about its real one.
+        """
+        if rc.opnum != 1 or not self.netbiosName or not self.names.last:
+            return
+        request = rc.request
+        new = _SERVERS.sub(lambda m: _replaceServer(m, self.netbiosName, self.names.last), request.szMailboxServerDN)
+        if new != request.szMailboxServerDN:
+            request.szMailboxServerDN = new
+            request.cbMailboxServerDN = None
+            rc.requestChanged()
 
     def response(self, rc):
         response = rc.response

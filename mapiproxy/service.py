@@ -31,7 +31,7 @@ from mapiproxy.interfaces.codecs import codecFor
 from mapiproxy.modules import checkModuleName, loadModules
 from mapiproxy.ndrdump import NdrDumpPrinter
 from mapiproxy.relay import RelayInterface, UpstreamSettings
-from mapiproxy.rewrite import NspiRewriter, RfrRewriter
+from mapiproxy.rewrite import NspiRewriter, RfrRewriter, ServerNames
 
 _log = Logger(namespace="mapiproxy")
 
@@ -156,6 +156,7 @@ class MapiProxyService(MultiService):
             dnsHostname=config.fqdn,
         )
         self.passdb = self._loadPassdb()
+        self.serverNames = ServerNames()
         self.local = self._localInterfaces()
         relayed = [info for info in map(knownInterface, config.interfaces) if info.name not in self.local]
         self.upstream = self._upstreamSettings() if relayed else None
@@ -215,10 +216,11 @@ class MapiProxyService(MultiService):
                     networkAddress=config.rewriteNetworkAddress,
                     homeMdb=config.rewriteHomeMdb,
                     dnToMId=config.rewriteDNToMId,
+                    names=self.serverNames,
                 )
             ]
         if name == "exchange_ds_rfr" and config.rewriteRfr:
-            return [RfrRewriter(config.fqdn)]
+            return [RfrRewriter(config.fqdn, config.netbiosName, names=self.serverNames)]
         return []
 
     def _observers(self):
