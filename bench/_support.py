@@ -20,7 +20,9 @@ import subprocess
 import sys
 import time
 
-_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+#: The checkout this benchmark belongs to.
+ROOT = _ROOT
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
@@ -74,7 +76,7 @@ def runEchoServer(host, passdbPath, maxFragment):
     )
     listener = reactor.listenTCP(0, factory, interface=host)
     print("PORT %d" % (listener.getHost().port,), flush=True)
-    signal.signal(signal.SIGTERM, lambda *args: reactor.callFromThread(reactor.stop))
+    # reactor.run() stops the reactor on SIGTERM and SIGINT.
     reactor.run()
 
 
@@ -90,7 +92,7 @@ class Child:
     @ivar logPath: where its stdout and stderr go.
     """
 
-    def __init__(self, name, argv, logPath, env=None):
+    def __init__(self, name, argv, logPath, env=None, root=_ROOT):
         """
         @param name: a label for messages.
         @type name: L{str}
@@ -100,11 +102,13 @@ class Child:
         @type logPath: L{str}
         @param env: extra environment variables.
         @type env: L{dict} or L{None}
+        @param root: the source tree put first on C{PYTHONPATH}.
+        @type root: L{str}
         """
         self.name = name
         self.logPath = logPath
         fullEnv = dict(os.environ)
-        fullEnv["PYTHONPATH"] = _ROOT + os.pathsep + fullEnv.get("PYTHONPATH", "")
+        fullEnv["PYTHONPATH"] = root + os.pathsep + fullEnv.get("PYTHONPATH", "")
         fullEnv.update(env or {})
         self._log = open(logPath, "ab")
         self.process = subprocess.Popen(
@@ -113,7 +117,7 @@ class Child:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=fullEnv,
-            cwd=_ROOT,
+            cwd=root,
             start_new_session=True,
         )
 
@@ -302,23 +306,150 @@ def findSamba():
     return dc, True, dc.samrPort(), "a Samba AD DC started for this run on %s" % (peers.SAMBA_HOST,)
 
 
-def sambaPids():
+def listeningPids(port):
     """
-    The processes whose command name starts with C{samba} (for CPU time).
+    The processes holding a socket that listens on TCP C{port} (to count
+    the CPU time of a server we did not start, such as Samba).
 
+    @param port: the TCP port.
+    @type port: L{int}
     @rtype: L{list} of L{int}
     """
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, "r") as f:
+                next(f, None)
+                for line in f:
+                    fields = line.split()
+                    if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add("socket:[%s]" % (fields[9],))
+        except OSError:
+            continue
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open("/proc/%s/comm" % (entry,), "r") as f:
-                if f.read().startswith("samba"):
+            for fd in os.listdir("/proc/%s/fd" % (entry,)):
+                if os.readlink("/proc/%s/fd/%s" % (entry, fd)) in inodes:
                     pids.append(int(entry))
+                    break
         except OSError:
             continue
     return pids
+
+
+# -- py-spy -------------------------------------------------------------------
+
+#: Categories of the py-spy summary: the first whose marker is in a
+#: sample's leaf frame names it.
+_CATEGORIES = (
+    ("NTLM crypto (HMAC-MD5, RC4)", ("hmac", "HMAC", "RC4", "rc4", "crc32")),
+    (
+        "socket syscalls",
+        ("untilConcludes", "doRead (twisted/internet/tcp.py", "_dataReceived (twisted/internet/tcp.py"),
+    ),
+    ("epoll bookkeeping", ("epollreactor.py",)),
+    ("Deferred machinery", ("defer.py",)),
+    ("other Twisted (reactor, logging context)", ("twisted/",)),
+    ("DCE/RPC engine (mapiproxy.dcerpc)", ("mapiproxy/dcerpc/",)),
+    ("security contexts (mapiproxy.auth)", ("mapiproxy/auth/",)),
+    ("relay (mapiproxy.relay)", ("mapiproxy/relay.py",)),
+    ("enum flag arithmetic", ("enum.py",)),
+)
+
+
+def pySpyCommand(pid, path, rate=250):
+    """
+    The command that samples process C{pid} with py-spy until it exits.
+
+    @return: the argv, or L{None} when py-spy is not installed.
+    """
+    import shutil
+
+    spy = shutil.which("py-spy")
+    if spy is None:
+        return None
+    return [spy, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--output", path]
+
+
+def _frameName(frame):
+    """
+    C{"Class.method (path/file.py:123)"} -> C{"Class.method (path/file.py)"}.
+    """
+    head, sep, where = frame.rpartition(" (")
+    if not sep:
+        return frame
+    return "%s (%s)" % (head, where.rsplit(":", 1)[0].rstrip(")"))
+
+
+def summarisePySpy(path, top=20):
+    """
+    Summarise a py-spy C{raw} (collapsed stacks) file of the proxy: idle
+    samples (the reactor waiting in C{epoll_wait}, idle pool threads) are
+    dropped; the rest is split by the function that was running (own time)
+    and by category.
+
+    @param path: the raw file.
+    @param top: how many functions to list.
+    @return: lines of text.
+    @rtype: L{list} of L{str}
+    """
+    import collections
+
+    own = collections.Counter()
+    inclusive = collections.Counter()
+    categories = collections.Counter()
+    busy = idle = 0
+    with open(path, "r", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            stack, _, count = line.rstrip("\n").rpartition(" ")
+            if not count.isdigit():
+                continue
+            count = int(count)
+            frames = stack.split(";")
+            leaf = frames[-1]
+            if "threading.py" in stack or leaf.startswith("EPollReactor.doPoll "):
+                idle += count
+                continue
+            busy += count
+            own[_frameName(leaf)] += count
+            for name in set(_frameName(frame) for frame in frames):
+                inclusive[name] += count
+            for category, markers in _CATEGORIES:
+                if any(marker in leaf for marker in markers):
+                    categories[category] += count
+                    break
+            else:
+                categories["other (Python, builtins)"] += count
+    if not busy:
+        return ["(no busy samples in %s)" % (path,)]
+    lines = ["%d busy samples (%d idle dropped); share of busy time:" % (busy, idle)]
+    lines.append("  by category (leaf frame):")
+    for category, count in categories.most_common():
+        lines.append("    %5.1f%%  %s" % (100.0 * count / busy, category))
+    lines.append("  top functions, own time:")
+    for name, count in own.most_common(top):
+        lines.append("    %5.1f%%  %s" % (100.0 * count / busy, name))
+    lines.append("  top mapiproxy functions, inclusive time:")
+    ours = [(name, count) for name, count in inclusive.most_common() if "mapiproxy/" in name]
+    for name, count in ours[:top]:
+        lines.append("    %5.1f%%  %s" % (100.0 * count / busy, name))
+    return lines
+
+
+def loadAverage():
+    """
+    The 1-minute load average (other work on a shared machine skews the
+    figures).
+
+    @rtype: L{float}
+    """
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
 
 
 # -- figures -------------------------------------------------------------------

@@ -297,6 +297,9 @@ class _Direction:
             self.sequence = 0
 
 
+_U32 = struct.Struct("<I")
+
+
 class SessionSecurity:
     """
     The NTLM key schedule and message signatures of [MS-NLMP] 3.4 for one
@@ -325,6 +328,11 @@ class SessionSecurity:
         self.flags = int(flags)
         self.exportedSessionKey = exportedSessionKey
         self.extendedSessionSecurity = bool(flags & NegotiateFlag.EXTENDED_SESSIONSECURITY)
+        # Tested once here, not with IntFlag arithmetic on every fragment.
+        self._signs = bool(self.flags & int(NegotiateFlag.SIGN))
+        self._alwaysSigns = bool(self.flags & int(NegotiateFlag.ALWAYS_SIGN))
+        self._seals = bool(self.flags & int(NegotiateFlag.SEAL))
+        self._keyExchange = bool(self.flags & int(NegotiateFlag.KEY_EXCH))
         if self.extendedSessionSecurity:
             client = _Direction(
                 crypto.signkey(flags, exportedSessionKey, "initiate"),
@@ -345,7 +353,7 @@ class SessionSecurity:
         """
         @raise AuthenticationError: sealing was not negotiated.
         """
-        if not self.flags & NegotiateFlag.SEAL:
+        if not self._seals:
             raise AuthenticationError("NTLM sealing (packet privacy) was not negotiated")
 
     def encrypt(self, data):
@@ -390,7 +398,7 @@ class SessionSecurity:
         """
         expected = self._mac(self._in, message)
         self._in.sequence = (self._in.sequence + 1) & 0xFFFFFFFF
-        if self.extendedSessionSecurity or not self.flags & NegotiateFlag.SIGN:
+        if self.extendedSessionSecurity or not self._signs:
             ok = hmac.compare_digest(expected, signature)
         else:
             # Without ESS the RandomPad is whatever the sender's RC4 left
@@ -418,14 +426,15 @@ class SessionSecurity:
         """
         MAC(Handle, SigningKey, SeqNum, Message) of [MS-NLMP] 3.4.4.
         """
-        if not self.flags & NegotiateFlag.SIGN:
-            if self.flags & NegotiateFlag.ALWAYS_SIGN:
+        if not self._signs:
+            if self._alwaysSigns:
                 return b"\x01" + b"\x00" * 15
             raise AuthenticationError("NTLM signing was not negotiated")
-        sequence = struct.pack("<I", direction.sequence)
+        sequence = _U32.pack(direction.sequence)
         if self.extendedSessionSecurity:
-            checksum = crypto.hmac_md5(direction.signKey, sequence + message)[:8]
-            if self.flags & NegotiateFlag.KEY_EXCH:
+            # HMAC_MD5(SigningKey, SeqNum || Message)[:8], one-shot in C.
+            checksum = hmac.digest(direction.signKey, sequence + message, "md5")[:8]
+            if self._keyExchange:
                 checksum = crypto.rc4(direction.handle, checksum)
             return b"\x01\x00\x00\x00" + checksum + sequence
         # RandomPad (0), CRC32 and SeqNum all go through the RC4 stream.

@@ -46,6 +46,10 @@ from mapiproxy.errors import (
 
 _log = Logger()
 
+# Plain ints on the per-fragment path (IntFlag arithmetic is slow).
+_FIRST = int(PFC.FIRST_FRAG)
+_LAST = int(PFC.LAST_FRAG)
+
 #: Bind time features we grant when asked.
 SUPPORTED_FEATURES = (
     BindTimeFeature.SECURITY_CONTEXT_MULTIPLEXING | BindTimeFeature.KEEP_CONNECTION_ON_ORPHAN
@@ -638,7 +642,7 @@ class ServerAssociation:
         if not self.bound:
             raise ProtocolError("request before bind")
         callId = message.callId
-        first = message.pfcFlags & PFC.FIRST_FRAG
+        first = message.pfcFlags & _FIRST
         if first:
             progress = self._startCall(message)
             if progress is None:
@@ -666,7 +670,7 @@ class ServerAssociation:
         if first:
             self._checkCall(message, progress)
         if progress.rejected:
-            if message.pfcFlags & PFC.LAST_FRAG:
+            if message.pfcFlags & _LAST:
                 self._calls.pop(callId, None)
             return
         whole = self._reassembler.add(callId, stub, message.pfcFlags)
@@ -778,12 +782,19 @@ class ServerAssociation:
 
 
 def _ptypeName(ptype):
+    name = _PTYPE_NAMES.get(ptype)
+    if name is None:
+        name = "ptype_%d" % (ptype,)
+    return name
+
+
+def _ptypeNames():
     from mapiproxy.dcerpc.constants import PType
 
-    try:
-        return PType(ptype).name
-    except ValueError:
-        return "ptype_%d" % (ptype,)
+    return {int(p): p.name for p in PType}
+
+
+_PTYPE_NAMES = _ptypeNames()
 
 
 def _authTypeName(authType):
