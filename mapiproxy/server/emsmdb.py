@@ -16,6 +16,7 @@ sessions that registered for it, and wakes their parked EcDoAsyncWaitEx
 
 import time
 import uuid
+from collections import Counter
 
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
@@ -100,6 +101,11 @@ class EmsmdbInterface:
     EMSMDB served from a store.
 
     @ivar sessions: CXH uuid -> L{EmsmdbSession}.
+    @ivar streamReads: L{mapiproxy.server.mailbox.StreamKey} -> how many
+        RopReadStream were served on that stream (every session, since
+        the start).
+    @ivar streamBytes: L{mapiproxy.server.mailbox.StreamKey} -> how many
+        bytes those RopReadStream returned.
     """
 
     name = "exchange_emsmdb"
@@ -124,6 +130,8 @@ class EmsmdbInterface:
         self.syntax = registry.lookupByName(self.name).syntaxId
         self.codec = E.EMSMDB
         self.sessions = {}
+        self.streamReads = Counter()
+        self.streamBytes = Counter()
         self._asyncSessions = {}
         self._named = {}
         self._nextIndex = 1
@@ -191,6 +199,24 @@ class EmsmdbInterface:
                 self._log.failure("new-mail scan of {account} failed", account=account)
         return found
 
+    def readStreamCount(self, account, messageId, attachmentNumber=None):
+        """
+        How many RopReadStream the lab served on the streams of one message
+        (C{attachmentNumber} L{None}) or of one of its attachments, in
+        C{account}'s mailbox.
+
+        @type account: L{str}
+        @type messageId: L{int}
+        @type attachmentNumber: L{int} or L{None}
+        @rtype: L{int}
+        """
+        account = account.lower()
+        return sum(
+            count
+            for key, count in self.streamReads.items()
+            if key.account.lower() == account and key.messageId == messageId and key.attachmentNumber == attachmentNumber
+        )
+
     def stop(self):
         """
         Close every session and stop the new-mail scan.
@@ -216,11 +242,14 @@ class EmsmdbInterface:
         username = call.auth.username if call.auth is not None else None
         user = self.store.user(username) if username else None
         if user is None or self.store.mailbox(user.account) is None:
+            self._refused(call, userDN, EC_UNKNOWN_USER)
             return EC_UNKNOWN_USER, None
         wanted = (userDN or "").strip().lower()
         if wanted != user.legacyDN.lower():
             known = any(u.legacyDN.lower() == wanted for u in self.store.users)
-            return (EC_ACCESS_DENIED if known else EC_UNKNOWN_USER), None
+            result = EC_ACCESS_DENIED if known else EC_UNKNOWN_USER
+            self._refused(call, userDN, result)
+            return result, None
         handle = ContextHandle(0, uuid.uuid4())
         index = self._nextIndex
         self._nextIndex = index + 1 if index < 0xFFFE else 1
@@ -228,10 +257,25 @@ class EmsmdbInterface:
         mailbox = MailboxSession(self.store, user.account, named, sessionIndex=index)
         session = EmsmdbSession(handle, user.account, mailbox, index, call.session)
         mailbox.onNotification = lambda: session.wake(1)
+        mailbox.onStreamRead = self._streamRead
         self.sessions[handle.uuid] = session
         call.session.state.setdefault(_STATE_KEY, set()).add(handle.uuid)
         self._startPolling()
         return 0, session
+
+    def _refused(self, call, userDN, result):
+        username = call.auth.username if call.auth is not None else None
+        self._log.info(
+            "EMSMDB logon of {username} to {userDN} refused: {result:#010x}",
+            username=username,
+            userDN=userDN,
+            result=result,
+            peer=call.session.peer,
+        )
+
+    def _streamRead(self, key, size):
+        self.streamReads[key] += 1
+        self.streamBytes[key] += size
 
     def _close(self, handleUuid):
         session = self.sessions.pop(handleUuid, None)

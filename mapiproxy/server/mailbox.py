@@ -26,6 +26,8 @@ L{twisted.logger} for failures).
 
 import datetime
 import uuid
+from dataclasses import dataclass
+from typing import Optional
 
 from twisted.logger import Logger
 
@@ -53,6 +55,7 @@ __all__ = [
     "PropertyTags",
     "NamedPropertyMap",
     "MailboxSession",
+    "StreamKey",
     "mailboxGuid",
 ]
 
@@ -267,6 +270,27 @@ class NamedPropertyMap:
         return self._names.get(propertyId)
 
 
+@dataclass(frozen=True)
+class StreamKey:
+    """
+    Which property stream of which message (or attachment) a RopReadStream
+    read ([MS-OXCROPS] 2.2.9.2): what the lab Exchange counts per stream.
+
+    @ivar account: the mailbox owner.
+    @ivar folderId: the message's folder id.
+    @ivar messageId: the message id.
+    @ivar attachmentNumber: the attachment's number (PidTagAttachNumber),
+        or L{None} for a stream of the message itself.
+    @ivar propertyTag: the PropertyTag of RopOpenStream.
+    """
+
+    account: str
+    folderId: int
+    messageId: int
+    attachmentNumber: Optional[int]
+    propertyTag: int
+
+
 # -- the objects of the handle table -----------------------------------------
 
 
@@ -315,8 +339,9 @@ class _Stream:
 
     kind = "stream"
 
-    def __init__(self, size, data=None, opener=None):
+    def __init__(self, size, data=None, opener=None, key=None):
         self.size = size
+        self.key = key
         self.position = 0
         self._data = data
         self._opener = opener
@@ -466,6 +491,9 @@ class MailboxSession:
     @ivar sessionIndex: the session index (C{picxr}) of RopPending.
     @ivar onNotification: called without arguments when a notification is
         queued (EMSMDB wakes the session's EcDoAsyncWaitEx), or L{None}.
+    @ivar onStreamRead: called with a L{StreamKey} and the number of bytes
+        after each RopReadStream on a message or attachment stream, or
+        L{None}.
     """
 
     _log = Logger()
@@ -489,6 +517,7 @@ class MailboxSession:
         self.namedProperties = namedProperties if namedProperties is not None else NamedPropertyMap()
         self.sessionIndex = sessionIndex
         self.onNotification = None
+        self.onStreamRead = None
         self._now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
         self._objects = {}
         self._nextHandle = 1
@@ -1260,7 +1289,8 @@ class MailboxSession:
                 size = attachment.size
             except OSError:
                 raise _RopFailure(EC_NOT_FOUND)
-            stream = _Stream(size, opener=attachment.open)
+            key = StreamKey(self.account, obj.message.folder.id, obj.message.id, attachment.number, tag)
+            stream = _Stream(size, opener=attachment.open, key=key)
         else:
             props = self._props(obj)
             entry = props.get(D.propertyId(tag))
@@ -1276,7 +1306,10 @@ class MailboxSession:
                 data = value
             else:
                 raise _RopFailure(EC_NOT_SUPPORTED)
-            stream = _Stream(len(data), data=data)
+            key = None
+            if isinstance(obj, _MessageObject):
+                key = StreamKey(self.account, obj.message.folder.id, obj.message.id, None, tag)
+            stream = _Stream(len(data), data=data, key=key)
         return P.OpenStreamResponse(streamSize=min(stream.size, 0xFFFFFFFF)), stream
 
     def _ropReadStream(self, request, handles):
@@ -1289,6 +1322,8 @@ class MailboxSession:
             data = stream.read(count)
         except OSError:
             raise _RopFailure(EC_NOT_FOUND)
+        if stream.key is not None and self.onStreamRead is not None:
+            self.onStreamRead(stream.key, len(data))
         return P.ReadStreamResponse(data=data)
 
     def _ropSeekStream(self, request, handles):
