@@ -33,8 +33,8 @@ from mapiproxy.dcerpc.constants import (
     Status,
     statusName,
 )
-from mapiproxy.dcerpc.framing import Framer, Reassembler, fragmentStub, maxStubPerFragment
-from mapiproxy.dcerpc.secure import AuthState
+from mapiproxy.dcerpc.framing import Framer, Reassembler
+from mapiproxy.dcerpc.secure import AuthState, protectedFragments
 from mapiproxy.errors import (
     AuthenticationError,
     FragmentTooLarge,
@@ -339,22 +339,11 @@ class ServerAssociation:
         if self._dropAnswer(call):
             return
         state = self._callAuthState(call)
-        headerLength = _pdu.headerLength(_pdu.Response.PTYPE, 0)
-        chunkSize = maxStubPerFragment(self.maxXmitFrag, headerLength, state.signatureSize if state else 0)
-        remaining = len(stub)
-        out = []
-        for chunk, flags in fragmentStub(stub, chunkSize):
-            message = _pdu.Response(
-                callId=call.callId,
-                pfcFlags=flags,
-                allocHint=remaining,
-                contextId=call.contextId,
-                cancelCount=0,
-                stub=chunk,
+        self._out.extend(
+            protectedFragments(
+                _pdu.Response, stub, self.maxXmitFrag, state, callId=call.callId, contextId=call.contextId, cancelCount=0
             )
-            remaining -= len(chunk)
-            out.append(state.protect(message) if state else _pdu.encode(message))
-        self._out.extend(out)
+        )
 
     def fault(self, call, status):
         """

@@ -19,8 +19,8 @@ from mapiproxy.dcerpc.constants import (
     ContextResult,
     Status,
 )
-from mapiproxy.dcerpc.framing import Framer, Reassembler, fragmentStub, maxStubPerFragment
-from mapiproxy.dcerpc.secure import AuthState
+from mapiproxy.dcerpc.framing import Framer, Reassembler
+from mapiproxy.dcerpc.secure import AuthState, protectedFragments
 from mapiproxy.errors import (
     AuthenticationError,
     MalformedPDU,
@@ -165,23 +165,11 @@ class ClientAssociation:
         if not self.ready:
             raise ProtocolError("association not ready")
         callId = next(self._callIds) & 0xFFFFFFFF
-        state = self._auth
-        signatureSize = state.signatureSize if state is not None else 0
-        headerLength = _pdu.headerLength(_pdu.Request.PTYPE, PFC.OBJECT_UUID if object else 0)
-        chunkSize = maxStubPerFragment(self.maxXmitFrag, headerLength, signatureSize)
-        remaining = len(stub)
-        for chunk, flags in fragmentStub(stub, chunkSize):
-            message = _pdu.Request(
-                callId=callId,
-                pfcFlags=flags,
-                allocHint=remaining,
-                contextId=contextId,
-                opnum=opnum,
-                stub=chunk,
-                object=object,
+        self._out.extend(
+            protectedFragments(
+                _pdu.Request, stub, self.maxXmitFrag, self._auth, callId=callId, contextId=contextId, opnum=opnum, object=object
             )
-            remaining -= len(chunk)
-            self._out.append(state.protect(message) if state is not None else _pdu.encode(message))
+        )
         self._outstanding.add(callId)
         return callId
 

@@ -7,6 +7,7 @@ request/response fragments: the auth trailer, signing and sealing
 
 from mapiproxy.dcerpc import pdu as _pdu
 from mapiproxy.dcerpc.constants import AuthLevel
+from mapiproxy.dcerpc.framing import fragmentStub, maxStubPerFragment
 from mapiproxy.errors import AuthenticationError, SignatureError
 
 
@@ -112,6 +113,31 @@ class AuthState:
         buf = bytearray(fragment)
         self.context.unprotectPDU(buf, start, end, self.authLevel)
         return bytes(buf[start : end - verifier.authPadLength])
+
+
+def protectedFragments(pduClass, stub, maxFragment, state, **fields):
+    """
+    Cut a stub into request or response fragments that fit C{maxFragment}
+    once protected, each with its FIRST/LAST flags and alloc_hint (the stub
+    bytes left), encoded and signed or sealed by C{state}.
+
+    @param pduClass: L{mapiproxy.dcerpc.pdu.Request} or
+        L{mapiproxy.dcerpc.pdu.Response}.
+    @param state: the L{AuthState}, or L{None} for no protection.
+    @param fields: the PDU's other fields (callId, contextId, opnum...).
+    @return: the fragments' bytes, in order.
+    @rtype: L{list} of L{bytes}
+    """
+    flags = _pdu.PFC.OBJECT_UUID if fields.get("object") else 0
+    headerLength = _pdu.headerLength(pduClass.PTYPE, flags)
+    chunkSize = maxStubPerFragment(maxFragment, headerLength, state.signatureSize if state is not None else 0)
+    remaining = len(stub)
+    out = []
+    for chunk, pfcFlags in fragmentStub(stub, chunkSize):
+        message = pduClass(pfcFlags=pfcFlags, allocHint=remaining, stub=chunk, **fields)
+        remaining -= len(chunk)
+        out.append(state.protect(message) if state is not None else _pdu.encode(message))
+    return out
 
 
 def _effectiveLevel(level):
