@@ -9,7 +9,7 @@ byte for byte; upstream faults come back as they are.
 from dataclasses import dataclass, field
 from typing import Optional
 
-from twisted.internet.defer import CancelledError, DeferredLock, TimeoutError, maybeDeferred, succeed
+from twisted.internet.defer import CancelledError, DeferredLock, TimeoutError, fail, maybeDeferred, succeed
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -270,9 +270,12 @@ class UpstreamLink:
             raise UpstreamError(self.dead)
         contextId = self._contexts.get(call.contextId)
         if contextId is not None and self._proto is not None:
-            d = succeed(contextId)
-        else:
-            d = self._lock.run(self._ensureContext, call.session)
+            # The context is mapped: send now, without a Deferred layer.
+            try:
+                return self._send(contextId, call, stub)
+            except Exception:
+                return fail()
+        d = self._lock.run(self._ensureContext, call.session)
         d.addCallback(self._send, call, stub)
         return d
 

@@ -126,12 +126,14 @@ class SecurityContext:
         """
         security = self._requireSecurity()
         verifier = self._region(buf, dataStart, dataEnd, AuthenticationError)
+        view = memoryview(buf)
         if level == AuthLevel.PRIVACY:
             security.requireSealing()
-            toSign = self._signedBytes(buf, dataStart, dataEnd, verifier)
-            buf[dataStart:dataEnd] = security.encrypt(bytes(buf[dataStart:dataEnd]))
+            # The checksum is over the plaintext: copy it before sealing.
+            toSign = bytes(self._signedRegion(view, dataStart, dataEnd, verifier))
+            security.encryptInPlace(view[dataStart:dataEnd])
         elif level in _SIGNING_LEVELS:
-            toSign = self._signedBytes(buf, dataStart, dataEnd, verifier)
+            toSign = self._signedRegion(view, dataStart, dataEnd, verifier)
         else:
             raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
         buf[verifier:] = security.sign(toSign)
@@ -158,20 +160,23 @@ class SecurityContext:
         """
         security = self._requireSecurity()
         verifier = self._region(buf, dataStart, dataEnd, SignatureError)
+        view = memoryview(buf)
         if level == AuthLevel.PRIVACY:
             security.requireSealing()
-            buf[dataStart:dataEnd] = security.decrypt(bytes(buf[dataStart:dataEnd]))
+            security.decryptInPlace(view[dataStart:dataEnd])
         elif level not in _SIGNING_LEVELS:
             raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
-        security.verify(self._signedBytes(buf, dataStart, dataEnd, verifier), bytes(buf[verifier:]))
+        security.verify(self._signedRegion(view, dataStart, dataEnd, verifier), bytes(view[verifier:]))
 
-    def _signedBytes(self, buf, dataStart, dataEnd, verifier):
+    def _signedRegion(self, view, dataStart, dataEnd, verifier):
         """
-        The bytes the checksum covers, taken while the stub is plaintext.
+        The bytes the checksum covers ([MS-RPCE] 3.3.1.5.2.2), as a slice
+        of C{view}: everything before the verifier with extended session
+        security, else the stub region.
         """
         if self._security.extendedSessionSecurity:
-            return bytes(buf[:verifier])
-        return bytes(buf[dataStart:dataEnd])
+            return view[:verifier]
+        return view[dataStart:dataEnd]
 
 
 def _authTypeName(authType):

@@ -1018,6 +1018,23 @@ def authRegion(fragment):
     return dataStart, secStart, verifier
 
 
+def decodedAuthRegion(message, fragmentLength):
+    """
+    The region L{authRegion} gives, for a request, response or fault that
+    L{decode} already checked, without reading the fragment again: the
+    stub region starts after the fixed header ([MS-RPCE] 2.2.2.9 -
+    2.2.2.11) and ends where the sec_trailer starts (2.2.2.11).
+
+    @param message: the decoded PDU, with an C{auth} trailer.
+    @type message: L{Request}, L{Response} or L{Fault}
+    @param fragmentLength: the length of the fragment it was decoded from.
+    @type fragmentLength: L{int}
+    @return: C{(dataStart, dataEnd)}.
+    @rtype: L{tuple} of (L{int}, L{int})
+    """
+    return message._dataStart(), fragmentLength - _TRAILER_LENGTH - len(message.auth.authValue)
+
+
 # -- encoding ---------------------------------------------------------------
 
 
@@ -1122,7 +1139,7 @@ def encodeForSigning(pdu, signatureSize):
     if pdu.auth is None:
         raise ValueError("encodeForSigning needs a PDU with an auth trailer")
     parts, dataStart, dataEnd = _encodeParts(pdu, b"\x00" * signatureSize)
-    return bytearray(b"".join(parts)), dataStart, dataEnd
+    return bytearray().join(parts), dataStart, dataEnd
 
 
 def fragLength(header):
@@ -1161,6 +1178,7 @@ __all__ = [
     "encode",
     "encodeForSigning",
     "authRegion",
+    "decodedAuthRegion",
     "headerLength",
     "stubOffset",
     "fragLength",

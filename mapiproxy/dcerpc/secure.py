@@ -18,6 +18,8 @@ class AuthState:
 
     @ivar context: the L{mapiproxy.imapiproxy.ISecurityContext}.
     @ivar failed: the reason the handshake failed, or L{None}.
+    @ivar signs: whether request/response fragments carry a verifier (at
+        integrity level and above).
     """
 
     def __init__(self, context, authType, authLevel, authContextId):
@@ -27,6 +29,8 @@ class AuthState:
         self.requestedLevel = authLevel
         self.authContextId = authContextId
         self.failed = None
+        self.signs = self.authLevel >= AuthLevel.INTEGRITY
+        self._placeholder = None
 
     @property
     def complete(self):
@@ -34,13 +38,6 @@ class AuthState:
         True when the handshake finished successfully.
         """
         return self.failed is None and self.context.complete
-
-    @property
-    def signs(self):
-        """
-        True when request/response fragments carry a verifier.
-        """
-        return self.authLevel >= AuthLevel.INTEGRITY
 
     @property
     def signatureSize(self):
@@ -73,6 +70,16 @@ class AuthState:
             authValue=value,
         )
 
+    def _trailer(self):
+        """
+        The auth trailer of outgoing fragments (the verifier is filled in
+        by the security context), made once: it is the same for every
+        fragment and never modified.
+        """
+        if self._placeholder is None:
+            self._placeholder = self.verifier()
+        return self._placeholder
+
     def protect(self, message):
         """
         Encode an outgoing request or response fragment with this context's
@@ -85,7 +92,7 @@ class AuthState:
         if not self.signs:
             message.auth = None
             return _pdu.encode(message)
-        message.auth = self.verifier()
+        message.auth = self._trailer()
         buf, start, end = _pdu.encodeForSigning(message, self.context.signatureSize)
         self.context.protectPDU(buf, start, end, self.authLevel)
         return bytes(buf)
@@ -109,10 +116,10 @@ class AuthState:
             raise SignatureError("fragment signed by another security context")
         if auth.authLevel != self.requestedLevel:
             raise SignatureError("fragment at auth level %d, context at %d" % (auth.authLevel, self.requestedLevel))
-        start, end, verifier = _pdu.authRegion(fragment)
+        start, end = _pdu.decodedAuthRegion(message, len(fragment))
         buf = bytearray(fragment)
         self.context.unprotectPDU(buf, start, end, self.authLevel)
-        return bytes(buf[start : end - verifier.authPadLength])
+        return bytes(memoryview(buf)[start : end - auth.authPadLength])
 
 
 def protectedFragments(pduClass, stub, maxFragment, state, **fields):
@@ -133,8 +140,13 @@ def protectedFragments(pduClass, stub, maxFragment, state, **fields):
     chunkSize = maxStubPerFragment(maxFragment, headerLength, state.signatureSize if state is not None else 0)
     remaining = len(stub)
     out = []
+    # One PDU, its flags, alloc_hint and stub changed for each fragment:
+    # each is encoded before the next change.
+    message = pduClass(**fields)
     for chunk, pfcFlags in fragmentStub(stub, chunkSize):
-        message = pduClass(pfcFlags=pfcFlags, allocHint=remaining, stub=chunk, **fields)
+        message.pfcFlags = pfcFlags | flags
+        message.allocHint = remaining
+        message.stub = chunk
         remaining -= len(chunk)
         out.append(state.protect(message) if state is not None else _pdu.encode(message))
     return out

@@ -1255,3 +1255,33 @@ class MalformedTests(SynchronousTestCase):
         except MalformedPDU:
             return
         pdu.encode(decoded)
+
+
+class DecodedAuthRegionTests(SynchronousTestCase):
+    """
+    L{pdu.decodedAuthRegion} agrees with L{pdu.authRegion}, which reads the
+    fragment again.
+    """
+
+    def test_agreesWithAuthRegion(self):
+        """
+        For requests (with and without an object UUID), responses and
+        faults with auth trailers of several lengths, both give the same
+        stub region.
+        """
+        import uuid as _uuid
+
+        from mapiproxy.dcerpc import pdu as P
+
+        for authValue in (b"\x01" * 16, b"\x02" * 37):
+            auth = P.AuthVerifier(authType=10, authLevel=6, authPadLength=0, authContextId=1, authValue=authValue)
+            for message in (
+                P.Request(callId=1, opnum=3, stub=b"x" * 13, auth=auth),
+                P.Request(callId=2, opnum=3, stub=b"y" * 40, object=_uuid.UUID(int=7), auth=auth),
+                P.Response(callId=3, stub=b"z" * 5, auth=auth),
+                P.Fault(callId=4, status=5, auth=auth),
+            ):
+                fragment = P.encode(message)
+                decoded = P.decode(fragment)
+                start, end, verifier = P.authRegion(fragment)
+                self.assertEqual(P.decodedAuthRegion(decoded, len(fragment)), (start, end))

@@ -1,0 +1,151 @@
+"""
+Micro-benchmark of the proxy's per-call and per-fragment path, without
+sockets: a L{ClientAssociation} and a L{ServerAssociation} (rpcecho) hand
+bytes to each other in this process, so one call runs the four steps the
+proxy runs per relayed call (server: unprotect the request, protect the
+response; client: protect the request, unprotect the response).
+
+Not a test: it prints the CPU time per call for a few stub sizes. With
+C{--digest} it instead prints a SHA-256 of every byte exchanged, with the
+randomness and the clock pinned, so that two source trees can be compared
+for identical bytes on the wire. Usage::
+
+    python3 bench/relaypath.py [--path TREE] [--seconds S] [--digest]
+"""
+
+import argparse
+import hashlib
+import os
+import random
+import sys
+import time
+
+
+def _parseArgs():
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--path", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    parser.add_argument("--seconds", type=float, default=1.5, help="most seconds per figure")
+    parser.add_argument("--digest", action="store_true", help="print a digest of the wire bytes instead")
+    return parser.parse_args()
+
+
+def _pinRandomness():
+    """
+    Make the handshakes deterministic (before any import of the tree under
+    test captures C{os.urandom} or C{time.time}).
+    """
+    rng = random.Random(1234)
+    os.urandom = lambda n: bytes(rng.getrandbits(8) for _ in range(n))
+    time.time = lambda: 1764000000.0
+
+
+def _harness(tmp, authType, level):
+    from mapiproxy.auth.credentials import Credentials, ServerIdentity
+    from mapiproxy.auth.passdb import PassDB, addUser
+    from mapiproxy.auth.security import makeAcceptor, makeInitiator
+    from mapiproxy.dcerpc.association import AssociationGroups, CallReceived, ContextsBound, ServerAssociation, ServerSettings
+    from mapiproxy.dcerpc.clientassociation import ClientAssociation
+    from mapiproxy.testing.echo import EchoInterface
+
+    identity = ServerIdentity(netbiosName="PROXY1", workgroup="EXAMPLE", dnsDomain="example.com")
+    path = os.path.join(tmp, "passdb")
+    if not os.path.exists(path):
+        addUser(path, "alice", "Passw0rd!")
+    passdb = PassDB.fromFile(path, identity)
+    echo = EchoInterface()
+    server = ServerAssociation(
+        lambda syntax: echo if syntax.uuid == echo.syntax.uuid else None,
+        lambda t: makeAcceptor(t, passdb, identity),
+        AssociationGroups(),
+        ServerSettings(),
+        peer="bench",
+        localPort=4242,
+    )
+    wire = []
+
+    def toServer(data):
+        wire.append(data)
+        events = server.receiveData(data)
+        while events:
+            more = []
+            for event in events:
+                if isinstance(event, ContextsBound):
+                    more.extend(server.completeBind())
+                elif isinstance(event, CallReceived):
+                    server.respond(event.call, event.call.stub)
+            events = more
+        out = server.dataToSend()
+        wire.append(out)
+        return out
+
+    client = ClientAssociation(
+        [echo.syntax],
+        security=makeInitiator(authType, Credentials("alice", "Passw0rd!", "EXAMPLE")),
+        authLevel=level,
+    )
+    client.start()
+    for _ in range(10):
+        data = client.dataToSend()
+        if not data:
+            break
+        client.receiveData(toServer(data))
+    assert client.ready, "handshake failed"
+
+    def call(stub):
+        client.request(1, stub)
+        events = client.receiveData(toServer(client.dataToSend()))
+        return events[0].stub
+
+    return call, wire
+
+
+def _digest(tmp):
+    from mapiproxy.dcerpc.constants import AuthLevel, AuthType
+
+    total = hashlib.sha256()
+    for authType in (AuthType.NTLM, AuthType.SPNEGO):
+        for level in (AuthLevel.INTEGRITY, AuthLevel.PRIVACY):
+            call, wire = _harness(tmp, authType, level)
+            for size in (0, 1, 28, 300, 5000, 5799, 65536, 300000):
+                stub = bytes(i & 0xFF for i in range(size))
+                assert call(stub) == stub
+            total.update(b"".join(wire))
+            print("%-7s level %d: %d bytes, sha256 %s" % (authType.name, level, sum(map(len, wire)), hashlib.sha256(b"".join(wire)).hexdigest()[:16]))
+    print("all: %s" % (total.hexdigest(),))
+
+
+def _time(tmp, seconds):
+    from mapiproxy.dcerpc.constants import AuthLevel, AuthType
+
+    call, _ = _harness(tmp, AuthType.NTLM, AuthLevel.PRIVACY)
+    print("sealed NTLM, client+server associations in one process, CPU per call:")
+    for size in (28, 300, 65536, 1 << 20):
+        stub = os.urandom(size)
+        calls = 0
+        start = time.process_time()
+        while calls < 20000 and time.process_time() - start < seconds:
+            call(stub)
+            calls += 1
+        perCall = (time.process_time() - start) / calls
+        extra = ""
+        if size >= 65536:
+            extra = "  (%.1f MB/s each way per CPU-second)" % (size / perCall / 1e6,)
+        print("  %8d bytes: %9.1f us%s" % (size, perCall * 1e6, extra))
+
+
+def main():
+    options = _parseArgs()
+    if options.digest:
+        _pinRandomness()
+    sys.path.insert(0, os.path.abspath(options.path))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if options.digest:
+            _digest(tmp)
+        else:
+            _time(tmp, options.seconds)
+
+
+if __name__ == "__main__":
+    main()
