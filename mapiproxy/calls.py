@@ -144,6 +144,15 @@ class RelayedCall:
         """
         return self._response is not _UNDECODED
 
+    def answer(self, response):
+        """
+        Use C{response} (a decoded response object) as the answer, instead
+        of anything from upstream; it is encoded for the client.
+        """
+        self.responseStub = b""
+        self._response = response
+        self._responseChanged = True
+
     def responseChanged(self):
         """
         Say that the decoded response was changed in place.

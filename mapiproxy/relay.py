@@ -164,9 +164,7 @@ class RelayInterface:
             raise ModuleError("dispatch returned %r, not a LocalReply or None" % (reply,))
         rc.answeredLocally = True
         if reply.response is not None:
-            rc.responseStub = b""
-            rc._response = reply.response
-            rc.responseChanged()
+            rc.answer(reply.response)
             return None
         return reply.stub
 

@@ -398,14 +398,28 @@ class MapiProxyService(MultiService):
                 "mapiproxy: {count} users in passdb {path}", count=len(self.passdb), path=config.passdbPath
             )
 
-    def _listenOn(self, name, interfaces, port):
+    def _listenEverywhere(self, port):
+        """
+        Listen on C{port} on every listen address, or on none.
+
+        @return: the listeners.
+        @raise CannotListenError: one address could not be bound (the
+            others opened meanwhile are closed again).
+        """
         listeners = []
         try:
             for address in self.config.listenAddresses:
                 listeners.append(self.reactor.listenTCP(port, self.factory, interface=address))
-        except CannotListenError as e:
+        except CannotListenError:
             for listener in listeners:
                 listener.stopListening()
+            raise
+        return listeners
+
+    def _listenOn(self, name, interfaces, port):
+        try:
+            listeners = self._listenEverywhere(port)
+        except CannotListenError as e:
             option = "rpc server port:%s" % (name,) if name == "epmapper" else "rpc server port"
             raise self.config.errorFor(option, "cannot listen on port %d: %s" % (port, e.socketError)) from None
         self._register(interfaces, listeners)
@@ -413,13 +427,9 @@ class MapiProxyService(MultiService):
     def _listenDynamic(self, interface):
         low, high = self.config.dynamicPortRange
         for port in range(low, high + 1):
-            listeners = []
             try:
-                for address in self.config.listenAddresses:
-                    listeners.append(self.reactor.listenTCP(port, self.factory, interface=address))
+                listeners = self._listenEverywhere(port)
             except CannotListenError:
-                for listener in listeners:
-                    listener.stopListening()
                 continue
             self._register([interface], listeners)
             return

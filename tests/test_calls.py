@@ -100,3 +100,11 @@ class RelayedCallTests(SynchronousTestCase):
         self.assertIsNone(rc.latency)
         rc.finish()
         self.assertEqual(rc.latency, 0.25)
+
+    def test_answerReplacesResponse(self):
+        """
+        answer() makes a decoded object the response, encoded for the client.
+        """
+        self.rc.answer(_Value("local"))
+        self.assertEqual(self.rc.response.text, "local")
+        self.assertEqual(self.rc.outgoingResponse(), b"local")
