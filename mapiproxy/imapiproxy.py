@@ -56,6 +56,44 @@ class IRPCInterface(Interface):
         """
 
 
+class IForwardingInterface(IRPCInterface):
+    """
+    An L{IRPCInterface} that forwards request fragments of some contexts
+    one by one instead of answering whole calls (the relay's cut-through
+    path, after it called
+    L{mapiproxy.dcerpc.association.ServerAssociation.forwardContext}).
+    """
+
+    def forwardFragment(event, server):
+        """
+        One verified, unsealed request fragment to forward.
+
+        @param event: the fragment.
+        @type event: L{mapiproxy.dcerpc.association.RequestFragment}
+        @param server: the client's L{mapiproxy.dcerpc.server.RPCServerProtocol};
+            answers go to C{server.association.forwardResponse} or
+            C{faultCall}, then C{server.flush()}. Queue the fragment
+            upstream; L{fragmentsDone} sends.
+        """
+
+    def fragmentsDone(server):
+        """
+        The fragments of one read from the client were all handed to
+        L{forwardFragment}: send what they queued upstream.
+
+        @param server: as for L{forwardFragment}.
+        """
+
+    def forwardOrphaned(event, server):
+        """
+        The client abandoned a forwarded call.
+
+        @param event: the call.
+        @type event: L{mapiproxy.dcerpc.association.CallOrphaned}
+        @param server: as for L{forwardFragment}.
+        """
+
+
 class ISecurityContext(Interface):
     """
     One authentication context of a DCE/RPC association (NTLMSSP or SPNEGO),

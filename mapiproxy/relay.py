@@ -14,14 +14,17 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from mapiproxy.dcerpc.client import connectRPC
-from mapiproxy.dcerpc.constants import DEFAULT_MAX_FRAGMENT, AuthLevel, AuthType
+from mapiproxy.dcerpc.constants import DEFAULT_MAX_FRAGMENT, MIN_FRAGMENT_SIZE, PFC, AuthLevel, AuthType
 from mapiproxy.endpoints import EPMAPPER_PORT, resolvePort
 from mapiproxy.calls import RelayedCall
 from mapiproxy.dcerpc.constants import Status
-from mapiproxy.errors import DCERPCFault, ModuleError, UpstreamError
-from mapiproxy.imapiproxy import IRPCInterface
+from mapiproxy.errors import DCERPCFault, ModuleError, ProtocolError, UpstreamError
+from mapiproxy.imapiproxy import IForwardingInterface
 
 _log = Logger()
+
+_FIRST = int(PFC.FIRST_FRAG)
+_LAST = int(PFC.LAST_FRAG)
 
 
 @dataclass
@@ -56,7 +59,7 @@ class UpstreamSettings:
         return "ncacn_ip_tcp:%s[%d]" % (self.host, self.port)
 
 
-@implementer(IRPCInterface)
+@implementer(IForwardingInterface)
 class RelayInterface:
     """
     One interface relayed to the upstream server.
@@ -64,6 +67,12 @@ class RelayInterface:
     Each call becomes a L{RelayedCall}: the C{hooks} (rewrites, later the
     module stack) may look at and change its decoded request and response;
     the C{observers} (print mode, capture, call log) see it when it is over.
+
+    When nothing looks at the calls (no module, hook or observer), a
+    context switches to cut-through once its upstream context exists:
+    each request fragment is unsealed, resealed for the upstream and sent
+    at once, and each response fragment the same way back, with no
+    reassembly and no per-call Deferred (L{UpstreamLink.startForwarding}).
 
     @param info: the L{mapiproxy.interfaces.registry.InterfaceInfo}.
     @param upstream: the L{UpstreamSettings}.
@@ -84,6 +93,7 @@ class RelayInterface:
         self.hooks = list(hooks)
         self.observers = list(observers)
         self._reactor = reactor
+        self.cutThrough = not (self.modules or self.hooks or self.observers)
 
     def contextBound(self, session):
         # Nothing goes upstream before the client has authenticated: the
@@ -174,7 +184,18 @@ class RelayInterface:
         self._runHooks(None, "response", rc)
         return self._runModules("response", rc)
 
+    def forwardFragment(self, event, server):
+        server.association.state["upstream"].forwardRequest(event, server)
+
+    def fragmentsDone(self, server):
+        server.association.state["upstream"].flush()
+
+    def forwardOrphaned(self, event, server):
+        server.association.state["upstream"].forgetRequest(event.callId)
+
     def _answeredPlain(self, stub, rc):
+        if self.cutThrough:
+            rc.call.session.association.state["upstream"].startForwarding(rc.call.session)
         rc.responseStub = stub
         rc.finish()
         if self.observers:
@@ -242,9 +263,26 @@ def _runHook(hook, name, rc):
         )
 
 
+@dataclass
+class _ForwardedCall:
+    """
+    A call forwarded fragment by fragment, waiting for its answer.
+    """
+
+    server: object
+    callId: int
+    contextId: int
+    sentAt: float
+    interfaceName: str
+
+
 class UpstreamLink:
     """
     The upstream association of one client association.
+
+    Calls go either whole (L{call}: reassembled, then fragmented again)
+    or, once L{startForwarding} switched their context over, fragment by
+    fragment (L{forwardRequest}, and L{responseFragment} back).
     """
 
     def __init__(self, settings, reactor, association):
@@ -255,6 +293,175 @@ class UpstreamLink:
         self._contexts = {}
         self._lock = DeferredLock()
         self.dead = None
+        self._forwarding = set()
+        #: client call id -> upstream call id, while its request is being sent
+        self._requests = {}
+        #: upstream call id -> L{_ForwardedCall}, until answered
+        self._answers = {}
+        self._watchdog = None
+        self._flushing = None
+
+    # -- cut-through ----------------------------------------------------------
+
+    def startForwarding(self, session):
+        """
+        Switch a client context to cut-through, when its upstream context
+        exists, both legs sign with verifiers of one size, and fragments fit
+        both ways unchanged.
+        """
+        contextId = session.contextId
+        proto = self._proto
+        if contextId in self._forwarding or proto is None or self.dead is not None:
+            return
+        if contextId not in self._contexts:
+            return
+        upstream = proto.association
+        client = self._association
+        if not upstream.signatureSize:
+            return
+        if client.maxRecvFrag > upstream.maxXmitFrag or upstream.maxRecvFrag > client.maxXmitFrag:
+            return
+        self._forwarding.add(contextId)
+        proto.forwarder = self
+        client.forwardContext(contextId, upstream.signatureSize)
+
+    def forwardRequest(self, event, server):
+        """
+        Send one request fragment of a cut-through context upstream.
+        """
+        callId = event.callId
+        contextId = event.session.contextId
+        try:
+            proto = self._proto
+            if self.dead is not None or proto is None:
+                raise UpstreamError(self.dead or "upstream association closed")
+            if event.pfcFlags & _FIRST:
+                upstreamId = proto.association.newCallId()
+                self._answers[upstreamId] = _ForwardedCall(
+                    server, callId, contextId, self._reactor.seconds(), event.session.interface.name
+                )
+                if self._watchdog is None:
+                    self._watchdog = self._reactor.callLater(self._settings.callTimeout, self._checkOverdue)
+            else:
+                upstreamId = self._requests[callId]
+            if event.pfcFlags & _LAST:
+                self._requests.pop(callId, None)
+            else:
+                self._requests[callId] = upstreamId
+            proto.forward(upstreamId, self._contexts[contextId], event.buf, event.dataStart, event.dataEnd, event.pfcFlags)
+        except (UpstreamError, ProtocolError) as e:
+            self._kill(str(e))
+
+    def forgetRequest(self, callId):
+        """
+        The client orphaned a forwarded call: a request still being sent is
+        orphaned upstream too; a whole one is answered and the answer
+        dropped.
+        """
+        upstreamId = self._requests.pop(callId, None)
+        if upstreamId is None:
+            return
+        self._answers.pop(upstreamId, None)
+        if self._proto is not None:
+            self._proto.association.forgetForwarded(upstreamId)
+            self._proto.flush()
+
+    def responseFragment(self, event):
+        """
+        One verified response fragment of a forwarded call, from upstream:
+        reseal it for the client (queued; L{responsesDone} sends).
+        """
+        answers = self._answers
+        if event.pfcFlags & _LAST:
+            forwarded = answers.pop(event.callId, None)
+        else:
+            forwarded = answers.get(event.callId)
+        if forwarded is None:
+            return
+        server = forwarded.server
+        server.association.forwardResponse(forwarded.callId, event.buf, event.dataStart, event.dataEnd, event.pfcFlags)
+        if server is not self._flushing:
+            if self._flushing is not None:
+                self._flushing.flush()
+            self._flushing = server
+
+    def responsesDone(self):
+        """
+        Send the response fragments queued since the last read from
+        upstream.
+        """
+        server, self._flushing = self._flushing, None
+        if server is not None:
+            server.flush()
+
+    def flush(self):
+        """
+        Send the request fragments queued upstream.
+        """
+        if self._proto is not None:
+            self._proto.flush()
+
+    def forwardedFault(self, callId, status):
+        """
+        The upstream answered a forwarded call with a fault: pass it on.
+        """
+        forwarded = self._answers.pop(callId, None)
+        if forwarded is None:
+            return
+        forwarded.server.association.faultCall(forwarded.callId, forwarded.contextId, status)
+        forwarded.server.flush()
+
+    def _checkOverdue(self):
+        """
+        The call timeout of forwarded calls: one timer for the oldest.
+        """
+        self._watchdog = None
+        if not self._answers or self.dead is not None:
+            return
+        oldest = next(iter(self._answers.values())).sentAt
+        left = oldest + self._settings.callTimeout - self._reactor.seconds()
+        if left > 0:
+            self._watchdog = self._reactor.callLater(left, self._checkOverdue)
+            return
+        self._kill("upstream call timed out after %ss" % (self._settings.callTimeout,))
+
+    def _failForwarded(self, reason):
+        """
+        The upstream is gone: every forwarded call gets a fault and its
+        client connection is closed, as for whole calls.
+        """
+        answers = self._forgetForwarded()
+        servers = []
+        for forwarded in answers.values():
+            server = forwarded.server
+            _log.warn(
+                "{name} call {callId}: upstream failure: {reason}",
+                name=forwarded.interfaceName,
+                callId=forwarded.callId,
+                reason=reason,
+            )
+            server.association.faultCall(forwarded.callId, forwarded.contextId, Status.NCA_S_COMM_FAILURE)
+            if server not in servers:
+                servers.append(server)
+        for server in servers:
+            server.association.close("upstream failure")
+            server.flush()
+
+    def _forgetForwarded(self):
+        """
+        Drop every forwarded call and stop the timer.
+
+        @return: the calls that were waiting for an answer.
+        """
+        answers, self._answers = self._answers, {}
+        self._requests.clear()
+        if self._watchdog is not None:
+            if self._watchdog.active():
+                self._watchdog.cancel()
+            self._watchdog = None
+        return answers
+
+    # -- whole calls ---------------------------------------------------------
 
     def call(self, call, stub):
         """
@@ -300,6 +507,7 @@ class UpstreamLink:
                 peer=_peer(self._association),
                 reason=reason,
             )
+        self._failForwarded(self.dead)
         if self._proto is not None:
             self._proto.transport.abortConnection()
 
@@ -362,7 +570,9 @@ class UpstreamLink:
             authLevel=settings.authLevel,
             assocGroupId=upstreamGroup,
             timeout=settings.connectTimeout,
-            maxFragment=settings.maxFragment,
+            # No larger than the client takes, so that response fragments
+            # can be passed on as they come (cut-through).
+            maxFragment=max(MIN_FRAGMENT_SIZE, min(settings.maxFragment, self._association.maxXmitFrag)),
         )
 
         def bound(proto):
@@ -386,8 +596,11 @@ class UpstreamLink:
         The client's context is gone; when none is left, close upstream.
         """
         self._contexts.pop(clientContext, None)
+        self._forwarding.discard(clientContext)
         if not self._contexts and self._proto is not None:
             self._proto.onLost = None
+            self._proto.forwarder = None
+            self._forgetForwarded()
             self._proto.disconnect()
             self._proto = None
 

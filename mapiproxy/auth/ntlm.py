@@ -13,6 +13,7 @@ blob.
 import base64
 import contextlib
 import enum
+import hashlib
 import hmac
 import os
 import struct
@@ -296,6 +297,23 @@ class _Direction:
         self._sealKey = sealKey
         self._startStream()
         self.sequence = 0
+        # HMAC-MD5 keyed once: the hash states after the inner and the
+        # outer padded key (RFC 2104), copied for each message.
+        block = signKey.ljust(64, b"\x00") if len(signKey) <= 64 else hashlib.md5(signKey).digest().ljust(64, b"\x00")
+        self.innerHash = hashlib.md5(block.translate(_IPAD))
+        self.outerHash = hashlib.md5(block.translate(_OPAD))
+
+    def hmacMD5(self, *parts):
+        """
+        HMAC-MD5 under SignKey of the concatenation of C{parts}, without
+        concatenating them.
+        """
+        inner = self.innerHash.copy()
+        for part in parts:
+            inner.update(part)
+        outer = self.outerHash.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
     def reset(self, resetSequence):
         self._startStream()
@@ -317,6 +335,9 @@ class _Direction:
 
 
 _U32 = struct.Struct("<I")
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+_SIGNATURE_VERSION = b"\x01\x00\x00\x00"
 
 
 class SessionSecurity:
@@ -448,6 +469,67 @@ class SessionSecurity:
         if not ok:
             raise SignatureError("NTLM signature mismatch (sequence %d)" % (self._in.sequence - 1,))
 
+    def protectInPlace(self, view, dataStart, dataEnd, verifier, seal):
+        """
+        Sign, or seal and sign, a DCE/RPC fragment in place: the checksum
+        covers C{view[:verifier]} with extended session security (else the
+        stub region C{view[dataStart:dataEnd]}), computed over the
+        plaintext; sealing encrypts the stub region, then the checksum, with
+        the outgoing RC4 stream ([MS-NLMP] 3.4.3, 3.4.4.2). The signature
+        goes into C{view[verifier:verifier + 16]}.
+
+        @type view: writable L{memoryview}
+        @raise AuthenticationError: sealing or signing was not negotiated.
+        """
+        if seal and not self._seals:
+            raise AuthenticationError("NTLM sealing (packet privacy) was not negotiated")
+        if not self.extendedSessionSecurity or not self._signs:
+            region = view[dataStart:dataEnd]
+            if seal:
+                signed = bytes(region)
+                self._out.cryptInto(region, region)
+            else:
+                signed = region
+            view[verifier : verifier + 16] = self.sign(signed)
+            return
+        out = self._out
+        sequence = _U32.pack(out.sequence)
+        checksum = out.hmacMD5(sequence, view[:verifier])[:8]
+        if seal:
+            region = view[dataStart:dataEnd]
+            out.cryptInto(region, region)
+        if self._keyExchange:
+            checksum = out.crypt(checksum)
+        view[verifier : verifier + 16] = _SIGNATURE_VERSION + checksum + sequence
+        out.sequence = (out.sequence + 1) & 0xFFFFFFFF
+
+    def unprotectInPlace(self, view, dataStart, dataEnd, verifier, seal):
+        """
+        The inverse of L{protectInPlace} for an incoming fragment: unseal
+        the stub region in place, then check the signature in
+        C{view[verifier:verifier + 16]}.
+
+        @raise SignatureError: the signature does not match.
+        @raise AuthenticationError: sealing or signing was not negotiated.
+        """
+        if seal and not self._seals:
+            raise AuthenticationError("NTLM sealing (packet privacy) was not negotiated")
+        if seal:
+            region = view[dataStart:dataEnd]
+            self._in.cryptInto(region, region)
+        if not self.extendedSessionSecurity or not self._signs:
+            signed = view[:verifier] if self.extendedSessionSecurity else view[dataStart:dataEnd]
+            self.verify(signed, bytes(view[verifier : verifier + 16]))
+            return
+        incoming = self._in
+        sequence = _U32.pack(incoming.sequence)
+        checksum = incoming.hmacMD5(sequence, view[:verifier])[:8]
+        if self._keyExchange:
+            checksum = incoming.crypt(checksum)
+        incoming.sequence = (incoming.sequence + 1) & 0xFFFFFFFF
+        if not hmac.compare_digest(_SIGNATURE_VERSION + checksum + sequence, view[verifier : verifier + 16]):
+            raise SignatureError("NTLM signature mismatch (sequence %d)" % (incoming.sequence - 1,))
+
     def resetCipherState(self, resetSequence=False):
         """
         Restart the RC4 streams from their keys, as SPNEGO requires after
@@ -471,8 +553,8 @@ class SessionSecurity:
             raise AuthenticationError("NTLM signing was not negotiated")
         sequence = _U32.pack(direction.sequence)
         if self.extendedSessionSecurity:
-            # HMAC_MD5(SigningKey, SeqNum || Message)[:8], one-shot in C.
-            checksum = hmac.digest(direction.signKey, sequence + message, "md5")[:8]
+            # HMAC_MD5(SigningKey, SeqNum || Message)[:8].
+            checksum = direction.hmacMD5(sequence, message)[:8]
             if self._keyExchange:
                 checksum = direction.crypt(checksum)
             return b"\x01\x00\x00\x00" + checksum + sequence

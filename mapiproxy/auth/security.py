@@ -126,17 +126,13 @@ class SecurityContext:
         """
         security = self._requireSecurity()
         verifier = self._region(buf, dataStart, dataEnd, AuthenticationError)
-        view = memoryview(buf)
         if level == AuthLevel.PRIVACY:
-            security.requireSealing()
-            # The checksum is over the plaintext: copy it before sealing.
-            toSign = bytes(self._signedRegion(view, dataStart, dataEnd, verifier))
-            security.encryptInPlace(view[dataStart:dataEnd])
+            seal = True
         elif level in _SIGNING_LEVELS:
-            toSign = self._signedRegion(view, dataStart, dataEnd, verifier)
+            seal = False
         else:
             raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
-        buf[verifier:] = security.sign(toSign)
+        security.protectInPlace(memoryview(buf), dataStart, dataEnd, verifier, seal)
 
     def unprotectPDU(self, buf, dataStart, dataEnd, level):
         """
@@ -160,23 +156,13 @@ class SecurityContext:
         """
         security = self._requireSecurity()
         verifier = self._region(buf, dataStart, dataEnd, SignatureError)
-        view = memoryview(buf)
         if level == AuthLevel.PRIVACY:
-            security.requireSealing()
-            security.decryptInPlace(view[dataStart:dataEnd])
-        elif level not in _SIGNING_LEVELS:
+            seal = True
+        elif level in _SIGNING_LEVELS:
+            seal = False
+        else:
             raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
-        security.verify(self._signedRegion(view, dataStart, dataEnd, verifier), bytes(view[verifier:]))
-
-    def _signedRegion(self, view, dataStart, dataEnd, verifier):
-        """
-        The bytes the checksum covers ([MS-RPCE] 3.3.1.5.2.2), as a slice
-        of C{view}: everything before the verifier with extended session
-        security, else the stub region.
-        """
-        if self._security.extendedSessionSecurity:
-            return view[:verifier]
-        return view[dataStart:dataEnd]
+        security.unprotectInPlace(memoryview(buf), dataStart, dataEnd, verifier, seal)
 
 
 def _authTypeName(authType):

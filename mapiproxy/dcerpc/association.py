@@ -49,6 +49,18 @@ _log = Logger()
 # Plain ints on the per-fragment path (IntFlag arithmetic is slow).
 _FIRST = int(PFC.FIRST_FRAG)
 _LAST = int(PFC.LAST_FRAG)
+_OBJECT = int(PFC.OBJECT_UUID)
+
+# Little-endian header and sec_trailer fields the forwarding path reads and
+# rewrites in place ([MS-RPCE] 2.2.2.9-2.2.2.11).
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+#: frag_length, auth_length, call_id (offset 8).
+_FRAG_AUTH_CALL = struct.Struct("<HHI")
+#: auth_type, auth_level, auth_pad_length, auth_reserved, auth_context_id.
+_TRAILER = struct.Struct("<BBBBI")
+#: auth_type, auth_level.
+_TRAILER_IDS = struct.Struct("<BB")
 
 #: Bind time features we grant when asked.
 SUPPORTED_FEATURES = (
@@ -201,6 +213,40 @@ class ContextsBound:
 
 
 @dataclass
+class RequestFragment:
+    """
+    Event: one verified (and unsealed) request fragment of a context that
+    forwards fragments as they come (L{ServerAssociation.forwardContext}),
+    with no reassembly.
+
+    @ivar buf: the whole fragment, its stub region now plaintext; the
+        forwarder may change it in place.
+    @ivar dataStart: where the stub starts.
+    @ivar dataEnd: where the stub and its auth padding end (the
+        sec_trailer starts there).
+    @ivar pfcFlags: the fragment's flags (FIRST/LAST).
+    """
+
+    session: ContextSession
+    callId: int
+    buf: bytearray
+    dataStart: int
+    dataEnd: int
+    pfcFlags: int
+
+
+@dataclass
+class CallOrphaned:
+    """
+    Event: the client abandoned a forwarded call (an orphaned PDU); its
+    answer, if any comes, is dropped.
+    """
+
+    session: ContextSession
+    callId: int
+
+
+@dataclass
 class _PendingBind:
     reply: Any
     sessions: list
@@ -214,6 +260,7 @@ class _CallInProgress:
     object: Any
     authState: Optional[AuthState]
     rejected: int = 0
+    forwarded: bool = False
 
 
 class ServerAssociation:
@@ -258,6 +305,7 @@ class ServerAssociation:
         self.maxRecvFrag = self.settings.maxFragment
         self.closing = None
         self.features = 0
+        self._forwarding = {}
 
     # -- public API ---------------------------------------------------------
 
@@ -349,10 +397,54 @@ class ServerAssociation:
         """
         Answer a call with a fault PDU.
         """
-        self._calls.pop(call.callId, None)
-        if self._dropAnswer(call):
+        self.faultCall(call.callId, call.contextId, status)
+
+    def faultCall(self, callId, contextId, status):
+        """
+        Answer the call C{callId} (of context C{contextId}) with a fault PDU.
+        """
+        self._calls.pop(callId, None)
+        if self._dropCallId(callId):
             return
-        self._fault(call.callId, call.contextId, status, didNotExecute=False)
+        self._fault(callId, contextId, status, didNotExecute=False)
+
+    def forwardContext(self, contextId, authLength):
+        """
+        From now on, hand the request fragments of calls on C{contextId} over
+        one by one as L{RequestFragment} events, verified and unsealed in
+        place, instead of reassembling them into a L{CallReceived}; their
+        answers come back through L{forwardResponse}.
+
+        Only fragments whose verifier is C{authLength} bytes long (the
+        size the forwarder's own security context produces) are forwarded;
+        any other request takes the usual path.
+        """
+        self._forwarding[contextId] = authLength
+
+    def forwardResponse(self, callId, buf, dataStart, dataEnd, pfcFlags):
+        """
+        Send one response fragment of a forwarded call: C{buf} holds a whole
+        response fragment from elsewhere (another association) whose stub
+        region C{buf[dataStart:dataEnd]} is plaintext, with a verifier of
+        the length given to L{forwardContext}. Its call id, context id and
+        sec_trailer are made ours, and it is signed or sealed in place with
+        the call's security context.
+
+        The fragment must fit L{maxXmitFrag}; the forwarder arranges that.
+        """
+        progress = self._calls.get(callId)
+        if pfcFlags & _LAST:
+            self._calls.pop(callId, None)
+            self._orphaned.discard(callId)
+        if progress is None or self.closing is not None:
+            return
+        state = progress.authState
+        _U32.pack_into(buf, 12, callId)
+        _U16.pack_into(buf, 20, progress.session.contextId)
+        _TRAILER_IDS.pack_into(buf, dataEnd, state.authType, state.requestedLevel)
+        _U32.pack_into(buf, dataEnd + 4, state.authContextId)
+        state.context.protectPDU(buf, dataStart, dataEnd, state.authLevel)
+        self._out.append(buf)
 
     def close(self, reason):
         """
@@ -379,8 +471,11 @@ class ServerAssociation:
 
     def _drain(self):
         events = []
+        forwarding = self._forwarding
         while self._inbox and self._pending is None and self.closing is None:
             fragment = self._inbox.popleft()
+            if forwarding and fragment[2] == 0 and self._forward(fragment, events):
+                continue
             try:
                 message = _pdu.decode(fragment)
             except MalformedPDU as e:
@@ -435,10 +530,13 @@ class ServerAssociation:
         )
 
     def _dropAnswer(self, call):
+        return self._dropCallId(call.callId)
+
+    def _dropCallId(self, callId):
         if self.closing is not None:
             return True
-        if call.callId in self._orphaned:
-            self._orphaned.discard(call.callId)
+        if callId in self._orphaned:
+            self._orphaned.discard(callId)
             return True
         return False
 
@@ -676,6 +774,75 @@ class ServerAssociation:
         )
         events.append(CallReceived(call))
 
+    def _forward(self, fragment, events):
+        """
+        Hand a request fragment of a forwarding context over as a
+        L{RequestFragment}, verified and unsealed in place.
+
+        @return: C{False}, having changed nothing, when the fragment is not
+            one to forward (another context, a call that is being
+            reassembled, a trailer the forwarder cannot reuse): the usual
+            path then takes it, with its checks and errors.
+        """
+        if fragment[4] & 0xF0 != 0x10 or len(fragment) < 24:
+            return False
+        pfcFlags = fragment[3]
+        fragLength, authLength, callId = _FRAG_AUTH_CALL.unpack_from(fragment, 8)
+        if not authLength:
+            return False
+        secStart = fragLength - authLength - 8
+        dataStart = 40 if pfcFlags & _OBJECT else 24
+        if secStart < dataStart:
+            return False
+        authType, authLevel, padLength, _reserved, authContextId = _TRAILER.unpack_from(fragment, secStart)
+        if pfcFlags & _FIRST:
+            contextId = _U16.unpack_from(fragment, 20)[0]
+            if self._forwarding.get(contextId) != authLength or callId in self._calls:
+                return False
+            session = self._contexts.get(contextId)
+            state = self._auth.get(authContextId)
+            if session is None or state is None or not state.complete or not state.signs:
+                return False
+            progress = None
+        else:
+            progress = self._calls.get(callId)
+            if progress is None or not progress.forwarded:
+                return False
+            state = progress.authState
+            session = progress.session
+        if (
+            authContextId != state.authContextId
+            or authType != state.authType
+            or authLevel != state.requestedLevel
+            or authLength != state.signatureSize
+            or secStart - padLength < dataStart
+        ):
+            if progress is None:
+                return False
+            # A later fragment of a forwarded call cannot take the usual
+            # path (its first fragment did not): the call is broken.
+            raise ProtocolError("fragment of call %d changed its sec_trailer" % (callId,))
+        if progress is None:
+            opnum = _U16.unpack_from(fragment, 22)[0]
+            progress = _CallInProgress(session, opnum, None, state, forwarded=True)
+            self._calls[callId] = progress
+        buf = bytearray(fragment)
+        try:
+            state.context.unprotectPDU(buf, dataStart, secStart, state.authLevel)
+        except SignatureError as e:
+            _log.warn(
+                "dcesrv: bad verifier from {peer} (call {callId}): {reason}",
+                peer=_peerText(self.peer),
+                callId=callId,
+                reason=str(e),
+            )
+            self._calls.pop(callId, None)
+            self._fault(callId, session.contextId, Status.SEC_PKG_ERROR)
+            self._close("bad verifier")
+            return True
+        events.append(RequestFragment(session, callId, buf, dataStart, secStart, pfcFlags))
+        return True
+
     def _startCall(self, message):
         """
         Find the security context of a request's first fragment.
@@ -742,8 +909,11 @@ class ServerAssociation:
 
     def pdu_ORPHANED(self, message, fragment, events):
         self._reassembler.discard(message.callId)
-        if self._calls.pop(message.callId, None) is not None:
+        progress = self._calls.pop(message.callId, None)
+        if progress is not None:
             self._orphaned.add(message.callId)
+            if progress.forwarded:
+                events.append(CallOrphaned(progress.session, message.callId))
 
     def pdu_SHUTDOWN(self, message, fragment, events):
         return
@@ -807,8 +977,10 @@ __all__ = [
     "AuthInfo",
     "Call",
     "CallReceived",
+    "CallOrphaned",
     "ContextSession",
     "ContextsBound",
+    "RequestFragment",
     "ServerAssociation",
     "ServerSettings",
     "statusName",

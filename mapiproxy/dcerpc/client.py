@@ -17,8 +17,10 @@ from mapiproxy.dcerpc.clientassociation import (
     ClientAssociation,
     ContextAltered,
     FaultReceived,
+    ResponseFragment,
     ResponseReceived,
 )
+from mapiproxy.dcerpc.sending import DirectWriter, noDelay
 from mapiproxy.dcerpc.constants import AuthLevel, AuthType, DEFAULT_MAX_FRAGMENT
 from mapiproxy.errors import DCERPCFault, UpstreamError
 
@@ -42,6 +44,11 @@ class RPCClientProtocol(Protocol):
 
     @ivar bound: a L{Deferred} that fires with this protocol once bound, or
         fails with L{BindError}/L{UpstreamError}.
+    @ivar forwarder: what receives the answers of forwarded calls
+        (L{forward}): an object with C{responseFragment(event)} (a
+        L{ResponseFragment}, to queue), C{responsesDone()} (after the
+        fragments of one read, to send what they queued) and
+        C{forwardedFault(callId, status)}.
     """
 
     _log = Logger()
@@ -53,6 +60,8 @@ class RPCClientProtocol(Protocol):
         self._alters = {}
         self.connected = False
         self.onLost = None
+        self.forwarder = None
+        self._forwardedSome = False
 
     @property
     def assocGroupId(self):
@@ -63,6 +72,8 @@ class RPCClientProtocol(Protocol):
 
     def connectionMade(self):
         self.connected = True
+        self._writer = DirectWriter(self.transport)
+        noDelay(self.transport)
         self.association.start()
         self._flush()
 
@@ -81,6 +92,20 @@ class RPCClientProtocol(Protocol):
         self._flush()
         return d
 
+    def forward(self, callId, contextId, buf, dataStart, dataEnd, pfcFlags):
+        """
+        Queue a request fragment that came from another association (see
+        L{ClientAssociation.forwardRequest}); L{flush} sends what is
+        queued. Its answer goes to L{forwarder}.
+
+        @raise UpstreamError: the association is closed.
+        @raise mapiproxy.errors.ProtocolError: the fragment cannot be
+            forwarded here.
+        """
+        if not self.connected or self.association.failed is not None:
+            raise UpstreamError("association closed: %s" % (self.association.failed or "not connected",))
+        self.association.forwardRequest(callId, contextId, buf, dataStart, dataEnd, pfcFlags)
+
     def alterContext(self, syntax):
         """
         Add a presentation context.
@@ -97,12 +122,28 @@ class RPCClientProtocol(Protocol):
         for event in self.association.receiveData(data):
             self._handle(event)
         self._flush()
+        if self._forwardedSome:
+            self._forwardedSome = False
+            self.forwarder.responsesDone()
+
+    def flush(self):
+        """
+        Send what is queued.
+        """
+        self._flush()
 
     def _handle(self, event):
-        if isinstance(event, ResponseReceived):
+        if type(event) is ResponseFragment:
+            self._forwardedSome = True
+            self.forwarder.responseFragment(event)
+        elif isinstance(event, ResponseReceived):
             self._calls.pop(event.callId).callback(event.stub)
         elif isinstance(event, FaultReceived):
-            self._calls.pop(event.callId).errback(DCERPCFault(event.status))
+            d = self._calls.pop(event.callId, None)
+            if d is not None:
+                d.errback(DCERPCFault(event.status))
+            elif self.forwarder is not None:
+                self.forwarder.forwardedFault(event.callId, event.status)
         elif isinstance(event, Bound):
             self.bound.callback(self)
         elif isinstance(event, ContextAltered):
@@ -122,7 +163,7 @@ class RPCClientProtocol(Protocol):
     def _flush(self):
         data = self.association.dataToSend()
         if data:
-            self.transport.write(data)
+            self._writer.write(data)
 
     def _failAll(self, error):
         if not self.bound.called:

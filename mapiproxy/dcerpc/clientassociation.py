@@ -7,6 +7,7 @@ verified.
 """
 
 import itertools
+import struct
 from dataclasses import dataclass
 from typing import Optional
 
@@ -30,6 +31,20 @@ from mapiproxy.errors import (
 
 #: The auth_context_id we use (any value works; Windows starts at 0).
 DEFAULT_AUTH_CONTEXT_ID = 1
+
+_LAST = int(PFC.LAST_FRAG)
+_FIRST = int(PFC.FIRST_FRAG)
+
+# Little-endian header and sec_trailer fields the forwarding path reads and
+# rewrites in place ([MS-RPCE] 2.2.2.9-2.2.2.11).
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+#: frag_length, auth_length, call_id (offset 8).
+_FRAG_AUTH_CALL = struct.Struct("<HHI")
+#: auth_type, auth_level, auth_pad_length, auth_reserved, auth_context_id.
+_TRAILER = struct.Struct("<BBBBI")
+#: auth_type, auth_level.
+_TRAILER_IDS = struct.Struct("<BB")
 
 
 @dataclass
@@ -73,6 +88,25 @@ class ResponseReceived:
 
     callId: int
     stub: bytes
+
+
+@dataclass
+class ResponseFragment:
+    """
+    Event: one verified (and unsealed) response fragment of a forwarded
+    call (L{ClientAssociation.forwardRequest}), not reassembled.
+
+    @ivar buf: the whole fragment, its stub region now plaintext.
+    @ivar dataStart: where the stub starts.
+    @ivar dataEnd: where the stub and its auth padding end.
+    @ivar pfcFlags: the fragment's flags (LAST ends the call).
+    """
+
+    callId: int
+    buf: bytearray
+    dataStart: int
+    dataEnd: int
+    pfcFlags: int
 
 
 @dataclass
@@ -128,6 +162,7 @@ class ClientAssociation:
         self._bindCallId = None
         self._pendingAlters = {}
         self._outstanding = set()
+        self._forwarded = set()
         self.assocGroupId = assocGroupId
         self.maxXmitFrag = MIN_FRAGMENT_SIZE
         self.ready = False
@@ -172,6 +207,63 @@ class ClientAssociation:
         )
         self._outstanding.add(callId)
         return callId
+
+    @property
+    def signatureSize(self):
+        """
+        Bytes of verifier our request fragments carry (0 when unsigned).
+        """
+        return self._auth.signatureSize if self._auth is not None else 0
+
+    @property
+    def maxRecvFrag(self):
+        """
+        The largest fragment the server may send us (what our bind offered).
+        """
+        return self._maxFragment
+
+    def newCallId(self):
+        """
+        Allocate a call id (for L{forwardRequest}).
+        """
+        return next(self._callIds) & 0xFFFFFFFF
+
+    def forwardRequest(self, callId, contextId, buf, dataStart, dataEnd, pfcFlags):
+        """
+        Queue a request fragment that came from elsewhere (another
+        association): C{buf} is a whole request fragment whose stub region
+        C{buf[dataStart:dataEnd]} is plaintext and whose verifier is
+        L{signatureSize} bytes. Its call id, context id and sec_trailer are
+        made ours and it is signed or sealed in place. The answer comes
+        back as L{ResponseFragment} events (or a L{FaultReceived}).
+
+        @param callId: from L{newCallId}, the same for every fragment of
+            one call.
+        @raise ProtocolError: not ready, unsigned, or the fragment does
+            not fit the server's limit.
+        """
+        state = self._auth
+        if not self.ready or state is None or not state.signs:
+            raise ProtocolError("cannot forward a fragment on this association")
+        if len(buf) > self.maxXmitFrag:
+            raise ProtocolError("fragment of %d bytes over the server's limit of %d" % (len(buf), self.maxXmitFrag))
+        _U32.pack_into(buf, 12, callId)
+        _U16.pack_into(buf, 20, contextId)
+        _TRAILER_IDS.pack_into(buf, dataEnd, state.authType, state.requestedLevel)
+        _U32.pack_into(buf, dataEnd + 4, state.authContextId)
+        state.context.protectPDU(buf, dataStart, dataEnd, state.authLevel)
+        if pfcFlags & _FIRST:
+            self._forwarded.add(callId)
+        self._out.append(buf)
+
+    def forgetForwarded(self, callId):
+        """
+        Stop expecting the answer of a forwarded call (after an orphaned
+        PDU, which is queued here for the server).
+        """
+        if callId in self._forwarded:
+            self._forwarded.discard(callId)
+            self._send(_pdu.Orphaned(callId=callId))
 
     def alterContext(self, syntax):
         """
@@ -218,7 +310,10 @@ class ClientAssociation:
         events = []
         try:
             fragments = self._framer.feed(data)
+            forwarded = self._forwarded
             for fragment in fragments:
+                if forwarded and fragment[2] == 2 and self._forwardedResponse(fragment, events):
+                    continue
                 self._handle(fragment, events)
                 if self.failed is not None:
                     break
@@ -336,8 +431,47 @@ class ClientAssociation:
             self._outstanding.discard(callId)
             events.append(ResponseReceived(callId, whole))
 
+    def _forwardedResponse(self, fragment, events):
+        """
+        Verify and unseal in place a response fragment of a forwarded call
+        and hand it over as a L{ResponseFragment}.
+
+        @return: C{False} for a response to a call we did not forward.
+        @raise SignatureError: no verifier or a bad one.
+        @raise ProtocolError: a malformed fragment.
+        """
+        if len(fragment) < 24:
+            return False
+        fragLength, authLength, callId = _FRAG_AUTH_CALL.unpack_from(fragment, 8)
+        if callId not in self._forwarded:
+            return False
+        if fragment[4] & 0xF0 != 0x10:
+            raise ProtocolError("big-endian response on a little-endian association")
+        state = self._auth
+        if authLength != state.signatureSize:
+            raise SignatureError("response fragment without the expected verifier")
+        secStart = fragLength - authLength - 8
+        if secStart < 24:
+            raise ProtocolError("response fragment too short for its verifier")
+        authType, authLevel, padLength, _reserved, authContextId = _TRAILER.unpack_from(fragment, secStart)
+        if authContextId != state.authContextId or authType != state.authType or authLevel != state.requestedLevel:
+            raise SignatureError("response signed by another security context")
+        if secStart - padLength < 24:
+            raise ProtocolError("auth_pad_length %d does not fit the response" % (padLength,))
+        buf = bytearray(fragment)
+        state.context.unprotectPDU(buf, 24, secStart, state.authLevel)
+        pfcFlags = fragment[3]
+        if pfcFlags & _LAST:
+            self._forwarded.discard(callId)
+        events.append(ResponseFragment(callId, buf, 24, secStart, pfcFlags))
+        return True
+
     def _pdu_3(self, message, fragment, events):  # fault
         callId = message.callId
+        if callId in self._forwarded:
+            self._forwarded.discard(callId)
+            events.append(FaultReceived(callId, message.status))
+            return
         if not self.ready and (callId == self._bindCallId or callId in self._pendingAlters):
             self.failed = "fault 0x%08x during bind" % (message.status,)
             events.append(BindRefused(self.failed, message.status))
@@ -371,5 +505,6 @@ __all__ = [
     "ClientAssociation",
     "ContextAltered",
     "FaultReceived",
+    "ResponseFragment",
     "ResponseReceived",
 ]

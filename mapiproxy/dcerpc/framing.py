@@ -65,6 +65,9 @@ class Framer:
         if self._error is not None:
             raise type(self._error)(*self._error.args)
         buffer = self._buffer
+        if not buffer and type(data) is bytes and len(data) >= _PREFIX_LENGTH and self._checkPrefix(data, 0) == len(data):
+            # The usual read: exactly one whole fragment, kept as it is.
+            return [data]
         if buffer:
             buffer += data
             source = buffer

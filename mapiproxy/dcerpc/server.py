@@ -12,12 +12,15 @@ from zope.interface.verify import verifyObject
 
 from mapiproxy.dcerpc.association import (
     AssociationGroups,
+    CallOrphaned,
     CallReceived,
     ContextsBound,
+    RequestFragment,
     ServerAssociation,
     ServerSettings,
 )
 from mapiproxy.dcerpc.constants import Status, statusName
+from mapiproxy.dcerpc.sending import DirectWriter, noDelay
 from mapiproxy.errors import AuthenticationError, DCERPCFault, UnsupportedAuthType, UpstreamError
 from mapiproxy.imapiproxy import IRPCInterface
 
@@ -35,6 +38,8 @@ class RPCServerProtocol(Protocol):
         self.association = None
 
     def connectionMade(self):
+        self._writer = DirectWriter(self.transport)
+        noDelay(self.transport)
         host = self.transport.getHost()
         self.association = ServerAssociation(
             self.factory.lookupInterface,
@@ -57,17 +62,33 @@ class RPCServerProtocol(Protocol):
                 self._log.failure("contextReleased failed for {name}", name=session.interface.name)
 
     def _process(self, events):
+        forwarder = None
         for event in events:
-            if isinstance(event, CallReceived):
+            kind = type(event)
+            if kind is RequestFragment:
+                forwarder = event.session.interface
+                forwarder.forwardFragment(event, self)
+            elif kind is CallReceived:
                 self._dispatch(event.call)
-            elif isinstance(event, ContextsBound):
+            elif kind is ContextsBound:
                 self._bindContexts(event.sessions)
+            elif kind is CallOrphaned:
+                event.session.interface.forwardOrphaned(event, self)
+        if forwarder is not None:
+            forwarder.fragmentsDone(self)
+        self._flush()
+
+    def flush(self):
+        """
+        Write what the association queued (answers sent to it directly, as
+        a forwarding interface does), and close if it is closing.
+        """
         self._flush()
 
     def _flush(self):
         data = self.association.dataToSend()
         if data:
-            self.transport.write(data)
+            self._writer.write(data)
         if self.association.closing is not None:
             self.transport.loseConnection()
 
