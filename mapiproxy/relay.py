@@ -324,6 +324,20 @@ class UpstreamLink:
         self._forwarding.add(contextId)
         proto.forwarder = self
         client.forwardContext(contextId, upstream.signatureSize)
+        _log.debug(
+            "mapiproxy: {peer} context {contextId} ({interface}): cut-through to upstream context {upstreamContext}",
+            peer=_peer(client),
+            contextId=contextId,
+            interface=session.interface.name,
+            upstreamContext=self._contexts[contextId],
+        )
+
+    @property
+    def forwarding(self):
+        """
+        The client context ids switched to cut-through.
+        """
+        return frozenset(self._forwarding)
 
     def forwardRequest(self, event, server):
         """

@@ -34,7 +34,7 @@ from tests.relaysupport import (
 ECHO_SYNTAX = EchoInterface().syntax
 
 
-def connectClient(service, authType=AuthType.NTLM, level=AuthLevel.PRIVACY, password=CLIENT_PASSWORD, assocGroupId=0):
+def connectClient(service, authType=AuthType.NTLM, level=AuthLevel.PRIVACY, password=CLIENT_PASSWORD, assocGroupId=0, maxFragment=5840):
     """
     Our client, bound to the proxy's rpcecho port.
     """
@@ -42,7 +42,17 @@ def connectClient(service, authType=AuthType.NTLM, level=AuthLevel.PRIVACY, pass
     if authType is not None:
         security = makeInitiator(authType, Credentials(CLIENT_USER, password, CLIENT_DOMAIN))
     port = service.ports[ECHO_SPEC_NAME(service)]
-    return connectRPC(reactor, PROXY_HOST, port, [ECHO_SYNTAX], security=security, authLevel=level, assocGroupId=assocGroupId, timeout=10)
+    return connectRPC(
+        reactor,
+        PROXY_HOST,
+        port,
+        [ECHO_SYNTAX],
+        security=security,
+        authLevel=level,
+        assocGroupId=assocGroupId,
+        timeout=10,
+        maxFragment=maxFragment,
+    )
 
 
 def ECHO_SPEC_NAME(service):
@@ -55,7 +65,10 @@ def echoStub(data):
 
 def impacketEcho(port, level, data):
     """
-    impacket's DCERPC_v5 against the proxy: one EchoData call.
+    impacket's DCERPC_v5 against the proxy: two EchoData calls (the second
+    goes through the relay's cut-through path).
+
+    @return: the answer of the second.
     """
     from impacket.dcerpc.v5 import transport
     from impacket.dcerpc.v5.rpcrt import RPC_C_AUTHN_WINNT
@@ -69,6 +82,9 @@ def impacketEcho(port, level, data):
     dce.connect()
     try:
         dce.bind(uuidtup_to_bin((str(ECHO_SYNTAX.uuid), "1.0")))
+        dce.call(1, echoStub(data[::-1]))
+        if dce.recv()[4:] != data[::-1]:
+            raise AssertionError("first EchoData answer differs")
         dce.call(1, echoStub(data))
         return dce.recv()
     finally:
@@ -114,7 +130,7 @@ class EchoRelayTests(TestCase):
             data = os.urandom(200 * 1024)
             answer = yield deferToThread(impacketEcho, port, level, data)
             self.assertEqual(answer[4:], data)
-        self.assertEqual([op for op, size in self.upstream.echo.calls], [1, 1])
+        self.assertEqual([op for op, size in self.upstream.echo.calls], [1, 1, 1, 1])
         upstreamAuth = [a.authInfo for a in self.upstream.associations]
         self.assertEqual({(i.username, i.authLevel) for i in upstreamAuth}, {("relay", AuthLevel.PRIVACY)})
 
@@ -225,6 +241,123 @@ class EchoRelayTests(TestCase):
         self.addCleanup(fresh.disconnect)
         answer = yield fresh.call(0, struct.pack("<I", 9))
         self.assertEqual(answer, struct.pack("<I", 10))
+
+
+def sleepFor(d, seconds):
+    reactor.callLater(seconds, d.callback, None)
+    return d
+
+
+class CutThroughTests(TestCase):
+    """
+    After a client's first call, the relay forwards its fragments one by one
+    (cut-through) when nothing looks at the calls.
+    """
+
+    timeout = 120
+
+    def setUp(self):
+        self.upstream = EchoUpstream(self)
+        self.logged = Logged(self)
+
+    def _start(self, flags="seal", **changes):
+        import attrs
+
+        config = proxyConfig(self, "ncacn_ip_tcp:127.0.0.1[%d,%s]" % (self.upstream.port, flags))
+        if changes:
+            config = attrs.evolve(config, **changes)
+        return startProxy(self, config)
+
+    def cutThroughLines(self):
+        return [t for t in self.logged.texts() if "cut-through" in t]
+
+    @inlineCallbacks
+    def test_stubsOfEverySize(self):
+        """
+        Stubs from 0 bytes to 1 MiB come back byte-identical through the
+        cut-through path, with client fragments of 5840 and of 1432 bytes
+        and sign-only or sealed clients, and the upstream answered every
+        call.
+        """
+        service = self._start()
+        sizes = [0, 1, 28, 5790, 5791, 70000, 1 << 20]
+        clients = 0
+        for level, maxFragment in [(AuthLevel.PRIVACY, 5840), (AuthLevel.INTEGRITY, 1432), (AuthLevel.PRIVACY, 1432)]:
+            proto = yield connectClient(service, level=level, maxFragment=maxFragment)
+            self.addCleanup(proto.disconnect)
+            clients += 1
+            yield proto.call(0, struct.pack("<I", 1))
+            self.assertEqual(len(self.cutThroughLines()), clients)
+            for size in sizes:
+                data = os.urandom(size)
+                answer = yield proto.call(1, echoStub(data))
+                self.assertTrue(answer[4:] == data, "size %d differs" % (size,))
+        self.assertEqual(len(self.upstream.echo.calls), clients * (len(sizes) + 1))
+
+    @inlineCallbacks
+    def test_concurrentCallsAnsweredOutOfOrder(self):
+        """
+        Multiplexed calls on one association, answered by the upstream out
+        of order, each get their own answer.
+        """
+        service = self._start()
+        proto = yield connectClient(service)
+        self.addCleanup(proto.disconnect)
+        yield proto.call(0, struct.pack("<I", 1))
+        self.assertEqual(len(self.cutThroughLines()), 1)
+        sleeping = proto.call(6, struct.pack("<I", 1))
+        quick = [proto.call(0, struct.pack("<I", i)) for i in range(10)]
+        big = proto.call(1, echoStub(b"z" * 100000))
+        answers = yield gatherResults(quick)
+        self.assertEqual(answers, [struct.pack("<I", i + 1) for i in range(10)])
+        self.assertFalse(sleeping.called)
+        answer = yield big
+        self.assertEqual(answer[4:], b"z" * 100000)
+        answer = yield sleeping
+        self.assertEqual(answer, struct.pack("<I", 1))
+
+    @inlineCallbacks
+    def test_upstreamFaultPassedOn(self):
+        """
+        An upstream fault on a cut-through call comes back with its status,
+        and the association goes on.
+        """
+        service = self._start()
+        proto = yield connectClient(service)
+        self.addCleanup(proto.disconnect)
+        yield proto.call(0, struct.pack("<I", 1))
+        fault = yield self.assertFailure(proto.call(42, b""), DCERPCFault)
+        self.assertEqual(fault.status, Status.NCA_S_OP_RNG_ERROR)
+        answer = yield proto.call(0, struct.pack("<I", 4))
+        self.assertEqual(answer, struct.pack("<I", 5))
+
+    @inlineCallbacks
+    def test_callTimeout(self):
+        """
+        A cut-through call the upstream does not answer within
+        upstream_timeout gets a fault and the client connection closes; the
+        log says why.
+        """
+        service = self._start(upstreamTimeout=1)
+        proto = yield connectClient(service)
+        yield proto.call(0, struct.pack("<I", 1))
+        failure = yield self.assertFailure(proto.call(6, struct.pack("<I", 30)), DCERPCFault, UpstreamError)
+        if isinstance(failure, DCERPCFault):
+            self.assertEqual(failure.status, Status.NCA_S_COMM_FAILURE)
+        self.assertTrue(any("timed out" in t for t in self.logged.texts()), self.logged.texts())
+
+    @inlineCallbacks
+    def test_notWithObservers(self):
+        """
+        In print mode every call is decoded and shown: no cut-through.
+        """
+        service = self._start(flags="seal,print")
+        proto = yield connectClient(service)
+        self.addCleanup(proto.disconnect)
+        for i in range(3):
+            answer = yield proto.call(0, struct.pack("<I", i))
+            self.assertEqual(answer, struct.pack("<I", i + 1))
+        self.assertEqual(self.cutThroughLines(), [])
 
 
 class UnreachableUpstreamTests(TestCase):

@@ -439,6 +439,8 @@ class ServerAssociation:
         if progress is None or self.closing is not None:
             return
         state = progress.authState
+        if len(buf) != dataEnd + 8 + state.signatureSize:
+            raise ProtocolError("fragment has no room for a sec_trailer and a %d-byte verifier" % (state.signatureSize,))
         _U32.pack_into(buf, 12, callId)
         _U16.pack_into(buf, 20, progress.session.contextId)
         _TRAILER_IDS.pack_into(buf, dataEnd, state.authType, state.requestedLevel)

@@ -247,6 +247,8 @@ class ClientAssociation:
             raise ProtocolError("cannot forward a fragment on this association")
         if len(buf) > self.maxXmitFrag:
             raise ProtocolError("fragment of %d bytes over the server's limit of %d" % (len(buf), self.maxXmitFrag))
+        if len(buf) != dataEnd + 8 + state.signatureSize:
+            raise ProtocolError("fragment has no room for a sec_trailer and a %d-byte verifier" % (state.signatureSize,))
         _U32.pack_into(buf, 12, callId)
         _U16.pack_into(buf, 20, contextId)
         _TRAILER_IDS.pack_into(buf, dataEnd, state.authType, state.requestedLevel)

@@ -1,0 +1,248 @@
+"""
+The cut-through path of the sans-I/O associations, as the relay uses it: a
+client talks to the proxy's server association, whose request fragments
+go one by one through the proxy's client association to an upstream
+rpcecho server association, and back.
+"""
+
+import os
+import struct
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from mapiproxy.dcerpc import pdu
+from mapiproxy.dcerpc.association import CallOrphaned, CallReceived, ContextsBound, RequestFragment
+from mapiproxy.dcerpc.clientassociation import (
+    AssociationFailed,
+    FaultReceived,
+    ResponseFragment,
+    ResponseReceived,
+)
+from mapiproxy.dcerpc.constants import PFC, AuthLevel, AuthType, Status
+from mapiproxy.errors import ProtocolError
+from tests.dcerpc.test_association import Harness, frames
+
+
+def echoStub(data):
+    return struct.pack("<II", len(data), len(data)) + data
+
+
+class Relay:
+    """
+    client -> proxyIn (server association) -> proxyOut (client association)
+    -> upstream (rpcecho server association), forwarding context 0.
+    """
+
+    def __init__(self, testCase, clientAuth=AuthType.NTLM, clientLevel=AuthLevel.PRIVACY, upstreamLevel=AuthLevel.PRIVACY, clientFragment=5840):
+        self.proxyIn = Harness(testCase)
+        self.upstream = Harness(testCase)
+        self.client, _ = self.proxyIn.connect(authType=clientAuth, level=clientLevel, maxFragment=clientFragment)
+        assert self.client.ready
+        self.proxyOut, _ = self.upstream.connect(level=upstreamLevel, maxFragment=clientFragment)
+        assert self.proxyOut.ready
+        self.requestFragments = []
+        self.plaintext = []
+        self.responseFragments = []
+        self.proxyEvents = []
+        self._upstreamIds = {}
+        self._clientIds = {}
+
+    def forward(self, authLength=None):
+        self.proxyIn.server.forwardContext(0, self.proxyOut.signatureSize if authLength is None else authLength)
+
+    def clientToProxy(self, data):
+        """
+        What the proxy does with bytes from the client: forwarded fragments
+        go upstream (and the answers come back); anything else is answered
+        by the proxy's own rpcecho.
+
+        @return: the events of the client association.
+        """
+        events = self.proxyIn.server.receiveData(data)
+        while events:
+            more = []
+            for event in events:
+                self.proxyEvents.append(event)
+                if isinstance(event, RequestFragment):
+                    self.requestFragments.append(event)
+                    self.plaintext.append(bytes(event.buf[event.dataStart : event.dataEnd - event.buf[event.dataEnd + 2]]))
+                    if event.pfcFlags & PFC.FIRST_FRAG:
+                        self._upstreamIds[event.callId] = self.proxyOut.newCallId()
+                        self._clientIds[self._upstreamIds[event.callId]] = event.callId
+                    self.proxyOut.forwardRequest(
+                        self._upstreamIds[event.callId], 0, event.buf, event.dataStart, event.dataEnd, event.pfcFlags
+                    )
+                elif isinstance(event, ContextsBound):
+                    more.extend(self.proxyIn.server.completeBind())
+                elif isinstance(event, CallReceived):
+                    self.proxyIn.server.respond(event.call, self.proxyIn.echo.handleCall(event.call))
+            events = more
+        toUpstream = self.proxyOut.dataToSend()
+        if toUpstream:
+            self.upstreamToProxy(self.upstream.toServer(toUpstream))
+        return self.client.receiveData(self.proxyIn.server.dataToSend())
+
+    def upstreamToProxy(self, data):
+        for event in self.proxyOut.receiveData(data):
+            self.proxyEvents.append(event)
+            if isinstance(event, ResponseFragment):
+                self.responseFragments.append(event)
+                self.proxyIn.server.forwardResponse(
+                    self._clientIds[event.callId], event.buf, event.dataStart, event.dataEnd, event.pfcFlags
+                )
+            elif isinstance(event, FaultReceived):
+                self.proxyIn.server.faultCall(self._clientIds[event.callId], 0, event.status)
+
+    def call(self, opnum, stub):
+        self.client.request(opnum, stub)
+        return self.clientToProxy(self.client.dataToSend())
+
+
+class CutThroughTests(SynchronousTestCase):
+    """
+    Fragments forwarded one by one, unsealed and resealed in place.
+    """
+
+    def test_roundTrip(self):
+        """
+        Stubs of every size come back byte-identical, answered by the
+        upstream (not the proxy's own rpcecho), one request fragment and one
+        response fragment forwarded per fragment on the wire, for each mix
+        of client and upstream levels.
+        """
+        for clientAuth, clientLevel, upstreamLevel in [
+            (AuthType.NTLM, AuthLevel.PRIVACY, AuthLevel.PRIVACY),
+            (AuthType.NTLM, AuthLevel.INTEGRITY, AuthLevel.PRIVACY),
+            (AuthType.SPNEGO, AuthLevel.PRIVACY, AuthLevel.INTEGRITY),
+            (AuthType.NTLM, AuthLevel.PKT, AuthLevel.PRIVACY),
+        ]:
+            relay = Relay(self, clientAuth, clientLevel, upstreamLevel)
+            relay.forward()
+            sizes = [0, 1, 28, 5000, 5799, 70000, 300000]
+            for size in sizes:
+                data = os.urandom(size)
+                relay.client.request(1, echoStub(data))
+                sent = relay.client.dataToSend()
+                (event,) = relay.clientToProxy(sent)
+                self.assertIsInstance(event, ResponseReceived)
+                self.assertEqual(event.stub[4:], data)
+            self.assertEqual(relay.proxyIn.echo.calls, [])
+            self.assertEqual([size for op, size in relay.upstream.echo.calls], [len(echoStub(b"x" * n)) for n in sizes])
+            self.assertGreater(len(relay.requestFragments), len(sizes))
+            self.assertEqual(len(relay.requestFragments), len(relay.responseFragments))
+
+    def test_fragmentsArePlaintext(self):
+        """
+        The forwarder sees each fragment unsealed, flags as sent.
+        """
+        relay = Relay(self)
+        relay.forward()
+        data = os.urandom(20000)
+        relay.call(1, echoStub(data))
+        self.assertEqual(b"".join(relay.plaintext), echoStub(data))
+        flags = [f.pfcFlags & (PFC.FIRST_FRAG | PFC.LAST_FRAG) for f in relay.requestFragments]
+        self.assertEqual(flags[0], PFC.FIRST_FRAG)
+        self.assertEqual(flags[-1], PFC.LAST_FRAG)
+        self.assertEqual(set(flags[1:-1]), {0} if len(flags) > 2 else set())
+
+    def test_notForwardingByDefault(self):
+        """
+        Without forwardContext, calls are reassembled and answered whole.
+        """
+        relay = Relay(self)
+        (event,) = relay.call(1, echoStub(b"abc"))
+        self.assertEqual(event.stub[4:], b"abc")
+        self.assertEqual(relay.requestFragments, [])
+        self.assertEqual(relay.proxyIn.echo.calls, [(1, 11)])
+
+    def test_otherVerifierSizeTakesUsualPath(self):
+        """
+        A fragment whose verifier is not the size the forwarder produces is
+        reassembled and answered as usual.
+        """
+        relay = Relay(self)
+        relay.forward(authLength=20)
+        (event,) = relay.call(1, echoStub(b"abc"))
+        self.assertEqual(event.stub[4:], b"abc")
+        self.assertEqual(relay.requestFragments, [])
+
+    def test_badVerifier(self):
+        """
+        A tampered fragment gets a fault SEC_PKG_ERROR and the connection
+        closes; nothing is forwarded.
+        """
+        relay = Relay(self)
+        relay.forward()
+        relay.client.request(1, echoStub(b"x" * 100))
+        sent = bytearray(relay.client.dataToSend())
+        sent[40] ^= 1
+        events = relay.proxyIn.server.receiveData(bytes(sent))
+        self.assertEqual(events, [])
+        (fault,) = frames(relay.proxyIn.server.dataToSend())
+        self.assertEqual(fault.status, Status.SEC_PKG_ERROR)
+        self.assertIsNotNone(relay.proxyIn.server.closing)
+
+    def test_upstreamFault(self):
+        """
+        An upstream fault for a forwarded call reaches the client as a fault
+        of its own call; the next call works.
+        """
+        relay = Relay(self)
+        relay.forward()
+        (event,) = relay.call(42, b"")
+        self.assertIsInstance(event, FaultReceived)
+        self.assertEqual(event.status, Status.NCA_S_OP_RNG_ERROR)
+        (event,) = relay.call(0, struct.pack("<I", 7))
+        self.assertEqual(event.stub, struct.pack("<I", 8))
+
+    def test_orphaned(self):
+        """
+        An orphaned PDU for a forwarded call is reported, and an answer that
+        comes anyway is dropped.
+        """
+        relay = Relay(self)
+        relay.forward()
+        callId = relay.client.request(1, echoStub(b"x" * 20000))
+        data = relay.client.dataToSend()
+        first = data[: struct.unpack_from("<H", data, 8)[0]]
+        events = relay.proxyIn.server.receiveData(first)
+        self.assertEqual([type(e) for e in events], [RequestFragment])
+        events = relay.proxyIn.server.receiveData(pdu.encode(pdu.Orphaned(callId=callId)))
+        self.assertEqual(events, [CallOrphaned(events[0].session, callId)])
+        relay.proxyIn.server.forwardResponse(callId, bytearray(first), 24, len(first) - 24, PFC.FIRST_FRAG | PFC.LAST_FRAG)
+        self.assertEqual(relay.proxyIn.server.dataToSend(), b"")
+
+    def test_responseWithoutVerifier(self):
+        """
+        An unsigned response to a forwarded call fails the upstream
+        association.
+        """
+        relay = Relay(self)
+        upstreamId = relay.proxyOut.newCallId()
+        buf = bytearray(pdu.encode(pdu.Request(callId=1, contextId=0, opnum=1, stub=echoStub(b"hi"))))
+        with self.assertRaises(ProtocolError):
+            # Unsigned fragments cannot be forwarded as they are.
+            relay.proxyOut.forwardRequest(upstreamId, 0, buf, 24, len(buf), PFC.FIRST_FRAG | PFC.LAST_FRAG)
+        relay.client.request(1, echoStub(b"hi"))
+        relay.forward()
+        events = relay.proxyIn.server.receiveData(relay.client.dataToSend())
+        (fragment,) = events
+        relay.proxyOut.forwardRequest(upstreamId, 0, fragment.buf, fragment.dataStart, fragment.dataEnd, fragment.pfcFlags)
+        response = pdu.encode(pdu.Response(callId=upstreamId, contextId=0, stub=b"\x00" * 8))
+        (event,) = relay.proxyOut.receiveData(response)
+        self.assertIsInstance(event, AssociationFailed)
+        self.assertIn("verifier", event.reason)
+
+    def test_fragmentTooLargeForUpstream(self):
+        """
+        A fragment over the upstream's limit is refused, not cut.
+        """
+        relay = Relay(self)
+        relay.proxyOut.maxXmitFrag = 2000
+        relay.forward()
+        relay.client.request(1, echoStub(b"y" * 4000))
+        (fragment,) = relay.proxyIn.server.receiveData(relay.client.dataToSend())
+        with self.assertRaises(ProtocolError):
+            relay.proxyOut.forwardRequest(
+                relay.proxyOut.newCallId(), 0, fragment.buf, fragment.dataStart, fragment.dataEnd, fragment.pfcFlags
+            )
