@@ -106,15 +106,18 @@ def _cutThroughHarness(tmp):
     and client associations (forwarding fragment by fragment, as the relay
     does), and an upstream rpcecho server association, in this process.
 
-    @return: C{(direct, relayed, proxySteps)}: a call straight to the
-        upstream, a call through the proxy's associations, and a function
-        running only the proxy's steps of one relayed call (for timing).
+    @return: C{(directCall, relayedCall, proxyRequest, proxyResponse,
+        client, upstreamServer, state)}: a call straight to the upstream, a
+        call through the proxy's associations, the proxy's steps for the
+        bytes of a request and for the bytes of a response (for timing),
+        the client and upstream associations, and the forwarder's state
+        (C{state["callId"]}: the client call being answered).
     """
     from mapiproxy.auth.credentials import Credentials, ServerIdentity
     from mapiproxy.auth.passdb import PassDB, addUser
     from mapiproxy.auth.security import makeAcceptor, makeInitiator
-    from mapiproxy.dcerpc.association import AssociationGroups, CallReceived, ContextsBound, RequestFragment, ServerAssociation, ServerSettings
-    from mapiproxy.dcerpc.clientassociation import ClientAssociation, ResponseFragment
+    from mapiproxy.dcerpc.association import AssociationGroups, CallReceived, ContextsBound, ServerAssociation, ServerSettings
+    from mapiproxy.dcerpc.clientassociation import ClientAssociation
     from mapiproxy.dcerpc.constants import AuthLevel, AuthType
     from mapiproxy.testing.echo import EchoInterface
 
@@ -144,7 +147,6 @@ def _cutThroughHarness(tmp):
 
     def serve(server, data):
         events = server.receiveData(data)
-        forwarded = []
         while events:
             more = []
             for event in events:
@@ -152,10 +154,8 @@ def _cutThroughHarness(tmp):
                     more.extend(server.completeBind())
                 elif isinstance(event, CallReceived):
                     server.respond(event.call, event.call.stub)
-                elif isinstance(event, RequestFragment):
-                    forwarded.append(event)
             events = more
-        return server.dataToSend(), forwarded
+        return server.dataToSend()
 
     def handshake(client, server):
         client.start()
@@ -163,7 +163,7 @@ def _cutThroughHarness(tmp):
             data = client.dataToSend()
             if not data:
                 break
-            client.receiveData(serve(server, data)[0])
+            client.receiveData(serve(server, data))
         assert client.ready, "handshake failed"
 
     upstream = serverAssociation()
@@ -175,33 +175,43 @@ def _cutThroughHarness(tmp):
     upstreamServer = serverAssociation()
     proxyClient = clientAssociation()
     handshake(proxyClient, upstreamServer)
-    proxyServer.forwardContext(0, proxyClient.signatureSize)
+    state = {}
+
+    class Forwarder:
+        # What the relay's UpstreamLink does, without its bookkeeping.
+        def forwardRequest(self, session, callId, buf, dataStart, dataEnd, pfcFlags):
+            if pfcFlags & 1:
+                state["id"] = proxyClient.newCallId()
+            proxyClient.forwardRequest(state["id"], 0, buf, dataStart, dataEnd, pfcFlags)
+
+        def fragmentsDone(self):
+            pass
+
+        def responseFragment(self, callId, buf, dataStart, dataEnd, pfcFlags):
+            proxyServer.forwardResponse(state["callId"], buf, dataStart, dataEnd, pfcFlags)
+
+        def responsesDone(self):
+            pass
+
+    forwarder = Forwarder()
+    proxyServer.forwardContext(0, proxyClient.signatureSize, forwarder)
+    proxyClient.forwarder = forwarder
 
     def directCall(stub):
         direct.request(1, stub)
-        return direct.receiveData(serve(upstream, direct.dataToSend())[0])[0].stub
-
-    state = {}
+        return direct.receiveData(serve(upstream, direct.dataToSend()))[0].stub
 
     def proxyRequest(data):
-        out, fragments = serve(proxyServer, data)
-        assert not out, out
-        for event in fragments:
-            if event.pfcFlags & 1:
-                state["id"] = proxyClient.newCallId()
-            proxyClient.forwardRequest(state["id"], 0, event.buf, event.dataStart, event.dataEnd, event.pfcFlags)
+        proxyServer.receiveData(data)
         return proxyClient.dataToSend()
 
     def proxyResponse(data):
-        for event in proxyClient.receiveData(data):
-            assert isinstance(event, ResponseFragment), event
-            proxyServer.forwardResponse(state["callId"], event.buf, event.dataStart, event.dataEnd, event.pfcFlags)
+        proxyClient.receiveData(data)
         return proxyServer.dataToSend()
 
     def relayedCall(stub):
         state["callId"] = client.request(1, stub)
-        toUpstream = proxyRequest(client.dataToSend())
-        fromUpstream = serve(upstreamServer, toUpstream)[0]
+        fromUpstream = serve(upstreamServer, proxyRequest(client.dataToSend()))
         events = client.receiveData(proxyResponse(fromUpstream))
         return events[0].stub
 

@@ -56,41 +56,59 @@ class IRPCInterface(Interface):
         """
 
 
-class IForwardingInterface(IRPCInterface):
+class IRequestForwarder(Interface):
     """
-    An L{IRPCInterface} that forwards request fragments of some contexts
-    one by one instead of answering whole calls (the relay's cut-through
-    path, after it called
+    What takes the request fragments of a context that forwards fragments
+    one by one (the relay's cut-through path, see
     L{mapiproxy.dcerpc.association.ServerAssociation.forwardContext}).
     """
 
-    def forwardFragment(event, server):
+    def forwardRequest(session, callId, buf, dataStart, dataEnd, pfcFlags):
         """
-        One verified, unsealed request fragment to forward.
+        One verified request fragment, its stub region
+        C{buf[dataStart:dataEnd]} unsealed in place, a sec_trailer and a
+        verifier after it. Queue it; L{fragmentsDone} follows.
 
-        @param event: the fragment.
-        @type event: L{mapiproxy.dcerpc.association.RequestFragment}
-        @param server: the client's L{mapiproxy.dcerpc.server.RPCServerProtocol};
-            answers go to C{server.association.forwardResponse} or
-            C{faultCall}, then C{server.flush()}. Queue the fragment
-            upstream; L{fragmentsDone} sends.
-        """
-
-    def fragmentsDone(server):
-        """
-        The fragments of one read from the client were all handed to
-        L{forwardFragment}: send what they queued upstream.
-
-        @param server: as for L{forwardFragment}.
+        @param session: the L{mapiproxy.dcerpc.association.ContextSession}.
+        @param callId: the client's call id.
+        @param buf: the whole fragment (a L{bytearray} the forwarder may
+            change).
+        @param pfcFlags: the fragment's flags (FIRST/LAST).
         """
 
-    def forwardOrphaned(event, server):
+    def fragmentsDone():
         """
-        The client abandoned a forwarded call.
+        The fragments of one read were handed over: send what they queued.
+        """
 
-        @param event: the call.
-        @type event: L{mapiproxy.dcerpc.association.CallOrphaned}
-        @param server: as for L{forwardFragment}.
+    def forwardOrphaned(session, callId):
+        """
+        The client abandoned the forwarded call C{callId}.
+        """
+
+
+class IResponseForwarder(Interface):
+    """
+    What takes the answers of calls forwarded fragment by fragment (see
+    L{mapiproxy.dcerpc.clientassociation.ClientAssociation.forwardRequest}).
+    """
+
+    def responseFragment(callId, buf, dataStart, dataEnd, pfcFlags):
+        """
+        One verified response fragment of the forwarded call C{callId} (our
+        call id), unsealed in place, as in
+        L{IRequestForwarder.forwardRequest}. Queue it; L{responsesDone}
+        follows.
+        """
+
+    def forwardedFault(callId, status):
+        """
+        The server answered the forwarded call C{callId} with a fault.
+        """
+
+    def responsesDone():
+        """
+        The answers of one read were handed over: send what they queued.
         """
 
 
@@ -129,6 +147,19 @@ class ISecurityContext(Interface):
         Decrypt (privacy level) and verify an incoming fragment in place.
 
         @raise mapiproxy.errors.SignatureError: the verifier does not match.
+        """
+
+    def fragmentProtection(level):
+        """
+        L{protectPDU} and L{unprotectPDU} for one level, as two functions
+        of C{(buf, dataStart, dataEnd)} that run once per fragment with
+        as little as possible in between (the handshake must be complete).
+        The caller guarantees C{0 <= dataStart <= dataEnd} and a
+        sec_trailer plus a L{signatureSize}-byte verifier after C{dataEnd}.
+
+        @return: C{(protect, unprotect)}.
+        @raise mapiproxy.errors.AuthenticationError: not established, or
+            the level has no per-PDU protection.
         """
 
 

@@ -19,7 +19,7 @@ from mapiproxy.endpoints import EPMAPPER_PORT, resolvePort
 from mapiproxy.calls import RelayedCall
 from mapiproxy.dcerpc.constants import Status
 from mapiproxy.errors import DCERPCFault, ModuleError, ProtocolError, UpstreamError
-from mapiproxy.imapiproxy import IForwardingInterface
+from mapiproxy.imapiproxy import IRequestForwarder, IResponseForwarder, IRPCInterface
 
 _log = Logger()
 
@@ -59,7 +59,7 @@ class UpstreamSettings:
         return "ncacn_ip_tcp:%s[%d]" % (self.host, self.port)
 
 
-@implementer(IForwardingInterface)
+@implementer(IRPCInterface)
 class RelayInterface:
     """
     One interface relayed to the upstream server.
@@ -184,15 +184,6 @@ class RelayInterface:
         self._runHooks(None, "response", rc)
         return self._runModules("response", rc)
 
-    def forwardFragment(self, event, server):
-        server.association.state["upstream"].forwardRequest(event, server)
-
-    def fragmentsDone(self, server):
-        server.association.state["upstream"].flush()
-
-    def forwardOrphaned(self, event, server):
-        server.association.state["upstream"].forgetRequest(event.callId)
-
     def _answeredPlain(self, stub, rc):
         if self.cutThrough:
             rc.call.session.association.state["upstream"].startForwarding(rc.call.session)
@@ -263,19 +254,19 @@ def _runHook(hook, name, rc):
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class _ForwardedCall:
     """
     A call forwarded fragment by fragment, waiting for its answer.
     """
 
-    server: object
     callId: int
     contextId: int
     sentAt: float
     interfaceName: str
 
 
+@implementer(IRequestForwarder, IResponseForwarder)
 class UpstreamLink:
     """
     The upstream association of one client association.
@@ -299,7 +290,7 @@ class UpstreamLink:
         #: upstream call id -> L{_ForwardedCall}, until answered
         self._answers = {}
         self._watchdog = None
-        self._flushing = None
+        self._answering = False
 
     # -- cut-through ----------------------------------------------------------
 
@@ -317,13 +308,13 @@ class UpstreamLink:
             return
         upstream = proto.association
         client = self._association
-        if not upstream.signatureSize:
+        if not upstream.signatureSize or client.state.get("connection") is None:
             return
         if client.maxRecvFrag > upstream.maxXmitFrag or upstream.maxRecvFrag > client.maxXmitFrag:
             return
         self._forwarding.add(contextId)
-        proto.forwarder = self
-        client.forwardContext(contextId, upstream.signatureSize)
+        upstream.forwarder = self
+        client.forwardContext(contextId, upstream.signatureSize, self)
         _log.debug(
             "mapiproxy: {peer} context {contextId} ({interface}): cut-through to upstream context {upstreamContext}",
             peer=_peer(client),
@@ -339,34 +330,39 @@ class UpstreamLink:
         """
         return frozenset(self._forwarding)
 
-    def forwardRequest(self, event, server):
+    def forwardRequest(self, session, callId, buf, dataStart, dataEnd, pfcFlags):
         """
-        Send one request fragment of a cut-through context upstream.
+        Queue one request fragment of a cut-through context upstream
+        (L{fragmentsDone} sends).
         """
-        callId = event.callId
-        contextId = event.session.contextId
+        contextId = session.contextId
         try:
             proto = self._proto
             if self.dead is not None or proto is None:
                 raise UpstreamError(self.dead or "upstream association closed")
-            if event.pfcFlags & _FIRST:
+            if pfcFlags & _FIRST:
                 upstreamId = proto.association.newCallId()
-                self._answers[upstreamId] = _ForwardedCall(
-                    server, callId, contextId, self._reactor.seconds(), event.session.interface.name
-                )
+                self._answers[upstreamId] = _ForwardedCall(callId, contextId, self._reactor.seconds(), session.interface.name)
                 if self._watchdog is None:
                     self._watchdog = self._reactor.callLater(self._settings.callTimeout, self._checkOverdue)
             else:
                 upstreamId = self._requests[callId]
-            if event.pfcFlags & _LAST:
+            if pfcFlags & _LAST:
                 self._requests.pop(callId, None)
             else:
                 self._requests[callId] = upstreamId
-            proto.forward(upstreamId, self._contexts[contextId], event.buf, event.dataStart, event.dataEnd, event.pfcFlags)
+            proto.forward(upstreamId, self._contexts[contextId], buf, dataStart, dataEnd, pfcFlags)
         except (UpstreamError, ProtocolError) as e:
             self._kill(str(e))
 
-    def forgetRequest(self, callId):
+    def fragmentsDone(self):
+        """
+        Send the request fragments queued upstream.
+        """
+        if self._proto is not None:
+            self._proto.flush()
+
+    def forwardOrphaned(self, session, callId):
         """
         The client orphaned a forwarded call: a request still being sent is
         orphaned upstream too; a whole one is answered and the answer
@@ -380,40 +376,20 @@ class UpstreamLink:
             self._proto.association.forgetForwarded(upstreamId)
             self._proto.flush()
 
-    def responseFragment(self, event):
+    def responseFragment(self, callId, buf, dataStart, dataEnd, pfcFlags):
         """
         One verified response fragment of a forwarded call, from upstream:
         reseal it for the client (queued; L{responsesDone} sends).
         """
         answers = self._answers
-        if event.pfcFlags & _LAST:
-            forwarded = answers.pop(event.callId, None)
+        if pfcFlags & _LAST:
+            forwarded = answers.pop(callId, None)
         else:
-            forwarded = answers.get(event.callId)
+            forwarded = answers.get(callId)
         if forwarded is None:
             return
-        server = forwarded.server
-        server.association.forwardResponse(forwarded.callId, event.buf, event.dataStart, event.dataEnd, event.pfcFlags)
-        if server is not self._flushing:
-            if self._flushing is not None:
-                self._flushing.flush()
-            self._flushing = server
-
-    def responsesDone(self):
-        """
-        Send the response fragments queued since the last read from
-        upstream.
-        """
-        server, self._flushing = self._flushing, None
-        if server is not None:
-            server.flush()
-
-    def flush(self):
-        """
-        Send the request fragments queued upstream.
-        """
-        if self._proto is not None:
-            self._proto.flush()
+        self._association.forwardResponse(forwarded.callId, buf, dataStart, dataEnd, pfcFlags)
+        self._answering = True
 
     def forwardedFault(self, callId, status):
         """
@@ -422,8 +398,17 @@ class UpstreamLink:
         forwarded = self._answers.pop(callId, None)
         if forwarded is None:
             return
-        forwarded.server.association.faultCall(forwarded.callId, forwarded.contextId, status)
-        forwarded.server.flush()
+        self._association.faultCall(forwarded.callId, forwarded.contextId, status)
+        self._answering = True
+
+    def responsesDone(self):
+        """
+        Send the answers queued for the client since the last read from
+        upstream.
+        """
+        if self._answering:
+            self._answering = False
+            self._association.state["connection"].flush()
 
     def _checkOverdue(self):
         """
@@ -445,21 +430,21 @@ class UpstreamLink:
         client connection is closed, as for whole calls.
         """
         answers = self._forgetForwarded()
-        servers = []
+        if not answers:
+            return
+        client = self._association
         for forwarded in answers.values():
-            server = forwarded.server
             _log.warn(
                 "{name} call {callId}: upstream failure: {reason}",
                 name=forwarded.interfaceName,
                 callId=forwarded.callId,
                 reason=reason,
             )
-            server.association.faultCall(forwarded.callId, forwarded.contextId, Status.NCA_S_COMM_FAILURE)
-            if server not in servers:
-                servers.append(server)
-        for server in servers:
-            server.association.close("upstream failure")
-            server.flush()
+            client.faultCall(forwarded.callId, forwarded.contextId, Status.NCA_S_COMM_FAILURE)
+        client.close("upstream failure")
+        connection = client.state.get("connection")
+        if connection is not None:
+            connection.flush()
 
     def _forgetForwarded(self):
         """
@@ -613,7 +598,7 @@ class UpstreamLink:
         self._forwarding.discard(clientContext)
         if not self._contexts and self._proto is not None:
             self._proto.onLost = None
-            self._proto.forwarder = None
+            self._proto.association.forwarder = None
             self._forgetForwarded()
             self._proto.disconnect()
             self._proto = None

@@ -303,14 +303,14 @@ class _Direction:
         self.innerHash = hashlib.md5(block.translate(_IPAD))
         self.outerHash = hashlib.md5(block.translate(_OPAD))
 
-    def hmacMD5(self, *parts):
+    def hmacMD5(self, sequence, message):
         """
-        HMAC-MD5 under SignKey of the concatenation of C{parts}, without
+        HMAC-MD5 under SignKey of C{sequence || message}, without
         concatenating them.
         """
         inner = self.innerHash.copy()
-        for part in parts:
-            inner.update(part)
+        inner.update(sequence)
+        inner.update(message)
         outer = self.outerHash.copy()
         outer.update(inner.digest())
         return outer.digest()
@@ -529,6 +529,72 @@ class SessionSecurity:
         incoming.sequence = (incoming.sequence + 1) & 0xFFFFFFFF
         if not hmac.compare_digest(_SIGNATURE_VERSION + checksum + sequence, view[verifier : verifier + 16]):
             raise SignatureError("NTLM signature mismatch (sequence %d)" % (incoming.sequence - 1,))
+
+    def fragmentProtection(self, seal, signatureSize=16):
+        """
+        L{protectInPlace} and L{unprotectInPlace} as two functions of
+        C{(buf, dataStart, dataEnd)}, the verifier being the last 16 bytes
+        of C{buf}: with extended session security (what every current
+        client negotiates) each is one Python function from the header to
+        the verifier; otherwise they call the general methods.
+
+        @return: C{(protect, unprotect)}.
+        @raise AuthenticationError: sealing was asked and not negotiated.
+        """
+        if seal and not self._seals:
+            raise AuthenticationError("NTLM sealing (packet privacy) was not negotiated")
+        if not self.extendedSessionSecurity or not self._signs or signatureSize != 16:
+
+            def protect(buf, dataStart, dataEnd):
+                self.protectInPlace(memoryview(buf), dataStart, dataEnd, len(buf) - 16, seal)
+
+            def unprotect(buf, dataStart, dataEnd):
+                self.unprotectInPlace(memoryview(buf), dataStart, dataEnd, len(buf) - 16, seal)
+
+            return protect, unprotect
+        out, incoming = self._out, self._in
+        keyExchange = self._keyExchange
+        pack = _U32.pack
+        compare = hmac.compare_digest
+
+        def protect(buf, dataStart, dataEnd):
+            view = memoryview(buf)
+            verifier = len(buf) - 16
+            sequence = pack(out.sequence)
+            inner = out.innerHash.copy()
+            inner.update(sequence)
+            inner.update(view[:verifier])
+            outer = out.outerHash.copy()
+            outer.update(inner.digest())
+            if seal:
+                region = view[dataStart:dataEnd]
+                out.cryptInto(region, region)
+            checksum = outer.digest()[:8]
+            if keyExchange:
+                checksum = out.crypt(checksum)
+            view[verifier:] = _SIGNATURE_VERSION + checksum + sequence
+            out.sequence = (out.sequence + 1) & 0xFFFFFFFF
+
+        def unprotect(buf, dataStart, dataEnd):
+            view = memoryview(buf)
+            verifier = len(buf) - 16
+            if seal:
+                region = view[dataStart:dataEnd]
+                incoming.cryptInto(region, region)
+            sequence = pack(incoming.sequence)
+            inner = incoming.innerHash.copy()
+            inner.update(sequence)
+            inner.update(view[:verifier])
+            outer = incoming.outerHash.copy()
+            outer.update(inner.digest())
+            checksum = outer.digest()[:8]
+            if keyExchange:
+                checksum = incoming.crypt(checksum)
+            incoming.sequence = (incoming.sequence + 1) & 0xFFFFFFFF
+            if not compare(_SIGNATURE_VERSION + checksum + sequence, view[verifier:]):
+                raise SignatureError("NTLM signature mismatch (sequence %d)" % (incoming.sequence - 1,))
+
+        return protect, unprotect
 
     def resetCipherState(self, resetSequence=False):
         """

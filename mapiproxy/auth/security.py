@@ -16,6 +16,9 @@ from mapiproxy.errors import AuthenticationError, SignatureError, UnsupportedAut
 #: Levels at which every PDU carries a signature ([MS-RPCE] 2.2.1.1.8):
 #: Windows treats CALL like PKT on connection-oriented transports.
 _SIGNING_LEVELS = frozenset([AuthLevel.CALL, AuthLevel.PKT, AuthLevel.INTEGRITY])
+#: Whether each protecting level seals (else it only signs).
+_SEALS = {int(level): False for level in _SIGNING_LEVELS}
+_SEALS[int(AuthLevel.PRIVACY)] = True
 
 
 class SecurityContext:
@@ -80,24 +83,29 @@ class SecurityContext:
             return 0
         return self._security.flags
 
-    def _requireSecurity(self):
-        if not self.complete or self._security is None:
+    def fragmentProtection(self, level):
+        """
+        Per-fragment protection for one level: see
+        L{mapiproxy.imapiproxy.ISecurityContext.fragmentProtection}.
+        """
+        security = self._security
+        if security is None or not self.complete:
             raise AuthenticationError("the security context is not established")
-        return self._security
+        seal = _SEALS.get(level)
+        if seal is None:
+            raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
+        return security.fragmentProtection(seal, self.signatureSize)
 
-    def _region(self, buf, dataStart, dataEnd, error):
+    def _misfit(self, buf, dataStart, dataEnd):
         """
-        Check the stub region and the verifier placeholder of C{buf}.
-
-        @return: the offset of the verifier.
+        Why a stub region does not fit C{buf} and its verifier.
         """
-        verifier = len(buf) - self.signatureSize
-        if not (0 <= dataStart <= dataEnd <= verifier):
-            raise error(
-                "stub region [%d:%d] does not fit a %d-byte PDU with a %d-byte verifier"
-                % (dataStart, dataEnd, len(buf), self.signatureSize)
-            )
-        return verifier
+        return "stub region [%d:%d] does not fit a %d-byte PDU with a %d-byte verifier" % (
+            dataStart,
+            dataEnd,
+            len(buf),
+            self.signatureSize,
+        )
 
     def protectPDU(self, buf, dataStart, dataEnd, level):
         """
@@ -124,13 +132,14 @@ class SecurityContext:
             level needs a feature that was not negotiated, or the region
             does not fit.
         """
-        security = self._requireSecurity()
-        verifier = self._region(buf, dataStart, dataEnd, AuthenticationError)
-        if level == AuthLevel.PRIVACY:
-            seal = True
-        elif level in _SIGNING_LEVELS:
-            seal = False
-        else:
+        security = self._security
+        if security is None or not self.complete:
+            raise AuthenticationError("the security context is not established")
+        verifier = len(buf) - self.signatureSize
+        if not 0 <= dataStart <= dataEnd <= verifier:
+            raise AuthenticationError(self._misfit(buf, dataStart, dataEnd))
+        seal = _SEALS.get(level)
+        if seal is None:
             raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
         security.protectInPlace(memoryview(buf), dataStart, dataEnd, verifier, seal)
 
@@ -154,13 +163,14 @@ class SecurityContext:
         @raise AuthenticationError: the context is not established or the
             level needs a feature that was not negotiated.
         """
-        security = self._requireSecurity()
-        verifier = self._region(buf, dataStart, dataEnd, SignatureError)
-        if level == AuthLevel.PRIVACY:
-            seal = True
-        elif level in _SIGNING_LEVELS:
-            seal = False
-        else:
+        security = self._security
+        if security is None or not self.complete:
+            raise AuthenticationError("the security context is not established")
+        verifier = len(buf) - self.signatureSize
+        if not 0 <= dataStart <= dataEnd <= verifier:
+            raise SignatureError(self._misfit(buf, dataStart, dataEnd))
+        seal = _SEALS.get(level)
+        if seal is None:
             raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
         security.unprotectInPlace(memoryview(buf), dataStart, dataEnd, verifier, seal)
 

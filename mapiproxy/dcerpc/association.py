@@ -55,8 +55,10 @@ _OBJECT = int(PFC.OBJECT_UUID)
 # rewrites in place ([MS-RPCE] 2.2.2.9-2.2.2.11).
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
-#: frag_length, auth_length, call_id (offset 8).
-_FRAG_AUTH_CALL = struct.Struct("<HHI")
+#: The request header: pfc_flags, drep[0], frag_length, auth_length,
+#: call_id, p_cont_id, opnum (rpc_vers, rpc_vers_minor, PTYPE, the rest of
+#: drep and alloc_hint skipped).
+_REQUEST_HEADER = struct.Struct("<3xBB3xHHI4xHH")
 #: auth_type, auth_level, auth_pad_length, auth_reserved, auth_context_id.
 _TRAILER = struct.Struct("<BBBBI")
 #: auth_type, auth_level.
@@ -213,40 +215,6 @@ class ContextsBound:
 
 
 @dataclass
-class RequestFragment:
-    """
-    Event: one verified (and unsealed) request fragment of a context that
-    forwards fragments as they come (L{ServerAssociation.forwardContext}),
-    with no reassembly.
-
-    @ivar buf: the whole fragment, its stub region now plaintext; the
-        forwarder may change it in place.
-    @ivar dataStart: where the stub starts.
-    @ivar dataEnd: where the stub and its auth padding end (the
-        sec_trailer starts there).
-    @ivar pfcFlags: the fragment's flags (FIRST/LAST).
-    """
-
-    session: ContextSession
-    callId: int
-    buf: bytearray
-    dataStart: int
-    dataEnd: int
-    pfcFlags: int
-
-
-@dataclass
-class CallOrphaned:
-    """
-    Event: the client abandoned a forwarded call (an orphaned PDU); its
-    answer, if any comes, is dropped.
-    """
-
-    session: ContextSession
-    callId: int
-
-
-@dataclass
 class _PendingBind:
     reply: Any
     sessions: list
@@ -260,7 +228,7 @@ class _CallInProgress:
     object: Any
     authState: Optional[AuthState]
     rejected: int = 0
-    forwarded: bool = False
+    forwarder: Any = None
 
 
 class ServerAssociation:
@@ -276,7 +244,8 @@ class ServerAssociation:
     @param localPort: our port, sent as the bind_ack secondary address.
     @param localHost: the address the client connected to.
     @ivar state: free-form per-association state (the relay keeps its
-        upstream association here).
+        upstream association here; the Twisted protocol puts itself under
+        C{"connection"}, for answers sent outside a call's Deferred).
     @ivar requestedAssocGroupId: the assoc_group_id the client's bind asked for.
     """
 
@@ -306,6 +275,7 @@ class ServerAssociation:
         self.closing = None
         self.features = 0
         self._forwarding = {}
+        self._forwardedTo = None
 
     # -- public API ---------------------------------------------------------
 
@@ -408,18 +378,20 @@ class ServerAssociation:
             return
         self._fault(callId, contextId, status, didNotExecute=False)
 
-    def forwardContext(self, contextId, authLength):
+    def forwardContext(self, contextId, authLength, forwarder):
         """
-        From now on, hand the request fragments of calls on C{contextId} over
-        one by one as L{RequestFragment} events, verified and unsealed in
-        place, instead of reassembling them into a L{CallReceived}; their
-        answers come back through L{forwardResponse}.
+        From now on, hand the request fragments of calls on C{contextId}
+        to C{forwarder} one by one, verified and unsealed in place, instead
+        of reassembling them into a L{CallReceived}; their answers come
+        back through L{forwardResponse} (or L{faultCall}).
 
         Only fragments whose verifier is C{authLength} bytes long (the
         size the forwarder's own security context produces) are forwarded;
         any other request takes the usual path.
+
+        @type forwarder: L{mapiproxy.imapiproxy.IRequestForwarder}
         """
-        self._forwarding[contextId] = authLength
+        self._forwarding[contextId] = (authLength, forwarder)
 
     def forwardResponse(self, callId, buf, dataStart, dataEnd, pfcFlags):
         """
@@ -445,7 +417,7 @@ class ServerAssociation:
         _U16.pack_into(buf, 20, progress.session.contextId)
         _TRAILER_IDS.pack_into(buf, dataEnd, state.authType, state.requestedLevel)
         _U32.pack_into(buf, dataEnd + 4, state.authContextId)
-        state.context.protectPDU(buf, dataStart, dataEnd, state.authLevel)
+        state.protectFragment(buf, dataStart, dataEnd)
         self._out.append(buf)
 
     def close(self, reason):
@@ -476,7 +448,7 @@ class ServerAssociation:
         forwarding = self._forwarding
         while self._inbox and self._pending is None and self.closing is None:
             fragment = self._inbox.popleft()
-            if forwarding and fragment[2] == 0 and self._forward(fragment, events):
+            if forwarding and fragment[2] == 0 and self._forward(fragment):
                 continue
             try:
                 message = _pdu.decode(fragment)
@@ -491,6 +463,10 @@ class ServerAssociation:
                 handler(message, fragment, events)
             except ProtocolError as e:
                 events.extend(self._abort(str(e), Status.NCA_S_PROTO_ERROR, callId=message.callId))
+        forwarder = self._forwardedTo
+        if forwarder is not None:
+            self._forwardedTo = None
+            forwarder.fragmentsDone()
         return events
 
     def _send(self, message):
@@ -776,21 +752,20 @@ class ServerAssociation:
         )
         events.append(CallReceived(call))
 
-    def _forward(self, fragment, events):
+    def _forward(self, fragment):
         """
-        Hand a request fragment of a forwarding context over as a
-        L{RequestFragment}, verified and unsealed in place.
+        Hand a request fragment of a forwarding context to its forwarder,
+        verified and unsealed in place.
 
         @return: C{False}, having changed nothing, when the fragment is not
             one to forward (another context, a call that is being
             reassembled, a trailer the forwarder cannot reuse): the usual
             path then takes it, with its checks and errors.
         """
-        if fragment[4] & 0xF0 != 0x10 or len(fragment) < 24:
+        if len(fragment) < 24:
             return False
-        pfcFlags = fragment[3]
-        fragLength, authLength, callId = _FRAG_AUTH_CALL.unpack_from(fragment, 8)
-        if not authLength:
+        pfcFlags, drep, fragLength, authLength, callId, contextId, opnum = _REQUEST_HEADER.unpack_from(fragment)
+        if not authLength or drep & 0xF0 != 0x10:
             return False
         secStart = fragLength - authLength - 8
         dataStart = 40 if pfcFlags & _OBJECT else 24
@@ -798,9 +773,10 @@ class ServerAssociation:
             return False
         authType, authLevel, padLength, _reserved, authContextId = _TRAILER.unpack_from(fragment, secStart)
         if pfcFlags & _FIRST:
-            contextId = _U16.unpack_from(fragment, 20)[0]
-            if self._forwarding.get(contextId) != authLength or callId in self._calls:
+            forwarding = self._forwarding.get(contextId)
+            if forwarding is None or forwarding[0] != authLength or callId in self._calls:
                 return False
+            forwarder = forwarding[1]
             session = self._contexts.get(contextId)
             state = self._auth.get(authContextId)
             if session is None or state is None or not state.complete or not state.signs:
@@ -808,10 +784,11 @@ class ServerAssociation:
             progress = None
         else:
             progress = self._calls.get(callId)
-            if progress is None or not progress.forwarded:
+            if progress is None or progress.forwarder is None:
                 return False
             state = progress.authState
             session = progress.session
+            forwarder = progress.forwarder
         if (
             authContextId != state.authContextId
             or authType != state.authType
@@ -825,12 +802,11 @@ class ServerAssociation:
             # path (its first fragment did not): the call is broken.
             raise ProtocolError("fragment of call %d changed its sec_trailer" % (callId,))
         if progress is None:
-            opnum = _U16.unpack_from(fragment, 22)[0]
-            progress = _CallInProgress(session, opnum, None, state, forwarded=True)
+            progress = _CallInProgress(session, opnum, None, state, forwarder=forwarder)
             self._calls[callId] = progress
         buf = bytearray(fragment)
         try:
-            state.context.unprotectPDU(buf, dataStart, secStart, state.authLevel)
+            state.unprotectFragment(buf, dataStart, secStart)
         except SignatureError as e:
             _log.warn(
                 "dcesrv: bad verifier from {peer} (call {callId}): {reason}",
@@ -842,7 +818,11 @@ class ServerAssociation:
             self._fault(callId, session.contextId, Status.SEC_PKG_ERROR)
             self._close("bad verifier")
             return True
-        events.append(RequestFragment(session, callId, buf, dataStart, secStart, pfcFlags))
+        forwarder.forwardRequest(session, callId, buf, dataStart, secStart, pfcFlags)
+        if self._forwardedTo is not forwarder:
+            if self._forwardedTo is not None:
+                self._forwardedTo.fragmentsDone()
+            self._forwardedTo = forwarder
         return True
 
     def _startCall(self, message):
@@ -914,8 +894,8 @@ class ServerAssociation:
         progress = self._calls.pop(message.callId, None)
         if progress is not None:
             self._orphaned.add(message.callId)
-            if progress.forwarded:
-                events.append(CallOrphaned(progress.session, message.callId))
+            if progress.forwarder is not None:
+                progress.forwarder.forwardOrphaned(progress.session, message.callId)
 
     def pdu_SHUTDOWN(self, message, fragment, events):
         return
@@ -979,10 +959,8 @@ __all__ = [
     "AuthInfo",
     "Call",
     "CallReceived",
-    "CallOrphaned",
     "ContextSession",
     "ContextsBound",
-    "RequestFragment",
     "ServerAssociation",
     "ServerSettings",
     "statusName",

@@ -17,7 +17,6 @@ from mapiproxy.dcerpc.clientassociation import (
     ClientAssociation,
     ContextAltered,
     FaultReceived,
-    ResponseFragment,
     ResponseReceived,
 )
 from mapiproxy.dcerpc.sending import DirectWriter, noDelay
@@ -44,11 +43,6 @@ class RPCClientProtocol(Protocol):
 
     @ivar bound: a L{Deferred} that fires with this protocol once bound, or
         fails with L{BindError}/L{UpstreamError}.
-    @ivar forwarder: what receives the answers of forwarded calls
-        (L{forward}): an object with C{responseFragment(event)} (a
-        L{ResponseFragment}, to queue), C{responsesDone()} (after the
-        fragments of one read, to send what they queued) and
-        C{forwardedFault(callId, status)}.
     """
 
     _log = Logger()
@@ -60,8 +54,6 @@ class RPCClientProtocol(Protocol):
         self._alters = {}
         self.connected = False
         self.onLost = None
-        self.forwarder = None
-        self._forwardedSome = False
 
     @property
     def assocGroupId(self):
@@ -96,7 +88,7 @@ class RPCClientProtocol(Protocol):
         """
         Queue a request fragment that came from another association (see
         L{ClientAssociation.forwardRequest}); L{flush} sends what is
-        queued. Its answer goes to L{forwarder}.
+        queued. Its answer goes to the association's C{forwarder}.
 
         @raise UpstreamError: the association is closed.
         @raise mapiproxy.errors.ProtocolError: the fragment cannot be
@@ -122,9 +114,6 @@ class RPCClientProtocol(Protocol):
         for event in self.association.receiveData(data):
             self._handle(event)
         self._flush()
-        if self._forwardedSome:
-            self._forwardedSome = False
-            self.forwarder.responsesDone()
 
     def flush(self):
         """
@@ -133,17 +122,10 @@ class RPCClientProtocol(Protocol):
         self._flush()
 
     def _handle(self, event):
-        if type(event) is ResponseFragment:
-            self._forwardedSome = True
-            self.forwarder.responseFragment(event)
-        elif isinstance(event, ResponseReceived):
+        if isinstance(event, ResponseReceived):
             self._calls.pop(event.callId).callback(event.stub)
         elif isinstance(event, FaultReceived):
-            d = self._calls.pop(event.callId, None)
-            if d is not None:
-                d.errback(DCERPCFault(event.status))
-            elif self.forwarder is not None:
-                self.forwarder.forwardedFault(event.callId, event.status)
+            self._calls.pop(event.callId).errback(DCERPCFault(event.status))
         elif isinstance(event, Bound):
             self.bound.callback(self)
         elif isinstance(event, ContextAltered):

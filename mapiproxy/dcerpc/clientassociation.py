@@ -91,25 +91,6 @@ class ResponseReceived:
 
 
 @dataclass
-class ResponseFragment:
-    """
-    Event: one verified (and unsealed) response fragment of a forwarded
-    call (L{ClientAssociation.forwardRequest}), not reassembled.
-
-    @ivar buf: the whole fragment, its stub region now plaintext.
-    @ivar dataStart: where the stub starts.
-    @ivar dataEnd: where the stub and its auth padding end.
-    @ivar pfcFlags: the fragment's flags (LAST ends the call).
-    """
-
-    callId: int
-    buf: bytearray
-    dataStart: int
-    dataEnd: int
-    pfcFlags: int
-
-
-@dataclass
 class FaultReceived:
     """
     Event: the server answered a call with a fault.
@@ -138,6 +119,8 @@ class ClientAssociation:
     @param security: an initiator L{mapiproxy.imapiproxy.ISecurityContext}, or
         L{None} for an unauthenticated association.
     @param authLevel: the L{AuthLevel} to ask for (ignored without security).
+    @ivar forwarder: the L{mapiproxy.imapiproxy.IResponseForwarder} that
+        receives the answers of forwarded calls (L{forwardRequest}).
     """
 
     def __init__(
@@ -163,6 +146,8 @@ class ClientAssociation:
         self._pendingAlters = {}
         self._outstanding = set()
         self._forwarded = set()
+        self._answeredForwarded = False
+        self.forwarder = None
         self.assocGroupId = assocGroupId
         self.maxXmitFrag = MIN_FRAGMENT_SIZE
         self.ready = False
@@ -234,8 +219,8 @@ class ClientAssociation:
         association): C{buf} is a whole request fragment whose stub region
         C{buf[dataStart:dataEnd]} is plaintext and whose verifier is
         L{signatureSize} bytes. Its call id, context id and sec_trailer are
-        made ours and it is signed or sealed in place. The answer comes
-        back as L{ResponseFragment} events (or a L{FaultReceived}).
+        made ours and it is signed or sealed in place. The answer goes to
+        L{forwarder}, fragment by fragment.
 
         @param callId: from L{newCallId}, the same for every fragment of
             one call.
@@ -253,7 +238,7 @@ class ClientAssociation:
         _U16.pack_into(buf, 20, contextId)
         _TRAILER_IDS.pack_into(buf, dataEnd, state.authType, state.requestedLevel)
         _U32.pack_into(buf, dataEnd + 4, state.authContextId)
-        state.context.protectPDU(buf, dataStart, dataEnd, state.authLevel)
+        state.protectFragment(buf, dataStart, dataEnd)
         if pfcFlags & _FIRST:
             self._forwarded.add(callId)
         self._out.append(buf)
@@ -314,7 +299,7 @@ class ClientAssociation:
             fragments = self._framer.feed(data)
             forwarded = self._forwarded
             for fragment in fragments:
-                if forwarded and fragment[2] == 2 and self._forwardedResponse(fragment, events):
+                if forwarded and fragment[2] == 2 and self._forwardedResponse(fragment):
                     continue
                 self._handle(fragment, events)
                 if self.failed is not None:
@@ -323,6 +308,9 @@ class ClientAssociation:
             events.append(self._fail("protocol error from server: %s" % (e,)))
         except SignatureError as e:
             events.append(self._fail("bad verifier from server: %s" % (e,), Status.SEC_PKG_ERROR))
+        if self._answeredForwarded:
+            self._answeredForwarded = False
+            self.forwarder.responsesDone()
         return events
 
     # -- internals --------------------------------------------------------------
@@ -433,10 +421,10 @@ class ClientAssociation:
             self._outstanding.discard(callId)
             events.append(ResponseReceived(callId, whole))
 
-    def _forwardedResponse(self, fragment, events):
+    def _forwardedResponse(self, fragment):
         """
         Verify and unseal in place a response fragment of a forwarded call
-        and hand it over as a L{ResponseFragment}.
+        and hand it to L{forwarder}.
 
         @return: C{False} for a response to a call we did not forward.
         @raise SignatureError: no verifier or a bad one.
@@ -461,18 +449,20 @@ class ClientAssociation:
         if secStart - padLength < 24:
             raise ProtocolError("auth_pad_length %d does not fit the response" % (padLength,))
         buf = bytearray(fragment)
-        state.context.unprotectPDU(buf, 24, secStart, state.authLevel)
+        state.unprotectFragment(buf, 24, secStart)
         pfcFlags = fragment[3]
         if pfcFlags & _LAST:
             self._forwarded.discard(callId)
-        events.append(ResponseFragment(callId, buf, 24, secStart, pfcFlags))
+        self._answeredForwarded = True
+        self.forwarder.responseFragment(callId, buf, 24, secStart, pfcFlags)
         return True
 
     def _pdu_3(self, message, fragment, events):  # fault
         callId = message.callId
         if callId in self._forwarded:
             self._forwarded.discard(callId)
-            events.append(FaultReceived(callId, message.status))
+            self._answeredForwarded = True
+            self.forwarder.forwardedFault(callId, message.status)
             return
         if not self.ready and (callId == self._bindCallId or callId in self._pendingAlters):
             self.failed = "fault 0x%08x during bind" % (message.status,)
@@ -507,6 +497,5 @@ __all__ = [
     "ClientAssociation",
     "ContextAltered",
     "FaultReceived",
-    "ResponseFragment",
     "ResponseReceived",
 ]

@@ -31,6 +31,7 @@ class AuthState:
         self.failed = None
         self.signs = self.authLevel >= AuthLevel.INTEGRITY
         self._placeholder = None
+        self._signatureSize = None
 
     @property
     def complete(self):
@@ -44,7 +45,13 @@ class AuthState:
         """
         Bytes of verifier per fragment (0 below integrity level).
         """
-        return self.context.signatureSize if self.signs else 0
+        size = self._signatureSize
+        if size is None:
+            size = self.context.signatureSize if self.signs else 0
+            if self.context.complete:
+                # Fixed once the handshake is over: asked once per fragment.
+                self._signatureSize = size
+        return size
 
     def step(self, token):
         """
@@ -57,6 +64,34 @@ class AuthState:
         except AuthenticationError as e:
             self.failed = str(e)
             raise
+
+    def protectFragment(self, buf, dataStart, dataEnd):
+        """
+        Sign or seal, in place, a fragment whose verifier is the last
+        L{signatureSize} bytes of C{buf} and whose stub region is
+        C{buf[dataStart:dataEnd]} (see
+        L{mapiproxy.imapiproxy.ISecurityContext.fragmentProtection}).
+        Only once the handshake is complete.
+        """
+        self._bindFragmentProtection()
+        self.protectFragment(buf, dataStart, dataEnd)
+
+    def unprotectFragment(self, buf, dataStart, dataEnd):
+        """
+        Unseal and verify, in place, the other way round from
+        L{protectFragment}.
+
+        @raise SignatureError: the verifier does not match.
+        """
+        self._bindFragmentProtection()
+        self.unprotectFragment(buf, dataStart, dataEnd)
+
+    def _bindFragmentProtection(self):
+        """
+        Replace L{protectFragment} and L{unprotectFragment} on this
+        instance by the security context's own per-fragment functions.
+        """
+        self.protectFragment, self.unprotectFragment = self.context.fragmentProtection(self.authLevel)
 
     def verifier(self, value=b""):
         """
@@ -94,7 +129,7 @@ class AuthState:
             return _pdu.encode(message)
         message.auth = self._trailer()
         buf, start, end = _pdu.encodeForSigning(message, self.context.signatureSize)
-        self.context.protectPDU(buf, start, end, self.authLevel)
+        self.protectFragment(buf, start, end)
         return bytes(buf)
 
     def unprotect(self, fragment, message):
@@ -118,7 +153,9 @@ class AuthState:
             raise SignatureError("fragment at auth level %d, context at %d" % (auth.authLevel, self.requestedLevel))
         start, end = _pdu.decodedAuthRegion(message, len(fragment))
         buf = bytearray(fragment)
-        self.context.unprotectPDU(buf, start, end, self.authLevel)
+        if end + 8 + self.signatureSize != len(buf) or start > end:
+            raise SignatureError("verifier of %d bytes, not %d" % (len(buf) - end - 8, self.signatureSize))
+        self.unprotectFragment(buf, start, end)
         return bytes(memoryview(buf)[start : end - auth.authPadLength])
 
 

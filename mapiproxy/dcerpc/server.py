@@ -12,10 +12,8 @@ from zope.interface.verify import verifyObject
 
 from mapiproxy.dcerpc.association import (
     AssociationGroups,
-    CallOrphaned,
     CallReceived,
     ContextsBound,
-    RequestFragment,
     ServerAssociation,
     ServerSettings,
 )
@@ -50,6 +48,7 @@ class RPCServerProtocol(Protocol):
             localPort=getattr(host, "port", 0),
             localHost=getattr(host, "host", None),
         )
+        self.association.state["connection"] = self
 
     def dataReceived(self, data):
         self._process(self.association.receiveData(data))
@@ -62,26 +61,18 @@ class RPCServerProtocol(Protocol):
                 self._log.failure("contextReleased failed for {name}", name=session.interface.name)
 
     def _process(self, events):
-        forwarder = None
         for event in events:
-            kind = type(event)
-            if kind is RequestFragment:
-                forwarder = event.session.interface
-                forwarder.forwardFragment(event, self)
-            elif kind is CallReceived:
+            if isinstance(event, CallReceived):
                 self._dispatch(event.call)
-            elif kind is ContextsBound:
+            elif isinstance(event, ContextsBound):
                 self._bindContexts(event.sessions)
-            elif kind is CallOrphaned:
-                event.session.interface.forwardOrphaned(event, self)
-        if forwarder is not None:
-            forwarder.fragmentsDone(self)
         self._flush()
 
     def flush(self):
         """
-        Write what the association queued (answers sent to it directly, as
-        a forwarding interface does), and close if it is closing.
+        Write what the association queued (answers given to it outside a
+        call's Deferred, as the relay's cut-through does), and close if it
+        is closing.
         """
         self._flush()
 

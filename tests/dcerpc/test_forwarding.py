@@ -11,13 +11,12 @@ import struct
 from twisted.trial.unittest import SynchronousTestCase
 
 from mapiproxy.dcerpc import pdu
-from mapiproxy.dcerpc.association import CallOrphaned, CallReceived, ContextsBound, RequestFragment
-from mapiproxy.dcerpc.clientassociation import (
-    AssociationFailed,
-    FaultReceived,
-    ResponseFragment,
-    ResponseReceived,
-)
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
+
+from mapiproxy.dcerpc.association import CallReceived, ContextsBound
+from mapiproxy.dcerpc.clientassociation import AssociationFailed, FaultReceived, ResponseReceived
+from mapiproxy.imapiproxy import IRequestForwarder, IResponseForwarder
 from mapiproxy.dcerpc.constants import PFC, AuthLevel, AuthType, Status
 from mapiproxy.errors import ProtocolError
 from tests.dcerpc.test_association import Harness, frames
@@ -27,10 +26,12 @@ def echoStub(data):
     return struct.pack("<II", len(data), len(data)) + data
 
 
+@implementer(IRequestForwarder, IResponseForwarder)
 class Relay:
     """
     client -> proxyIn (server association) -> proxyOut (client association)
-    -> upstream (rpcecho server association), forwarding context 0.
+    -> upstream (rpcecho server association), forwarding context 0; this
+    object is the forwarder both ways, as the relay's UpstreamLink is.
     """
 
     def __init__(self, testCase, clientAuth=AuthType.NTLM, clientLevel=AuthLevel.PRIVACY, upstreamLevel=AuthLevel.PRIVACY, clientFragment=5840):
@@ -40,15 +41,45 @@ class Relay:
         assert self.client.ready
         self.proxyOut, _ = self.upstream.connect(level=upstreamLevel, maxFragment=clientFragment)
         assert self.proxyOut.ready
+        self.proxyOut.forwarder = self
         self.requestFragments = []
         self.plaintext = []
         self.responseFragments = []
-        self.proxyEvents = []
+        self.orphaned = []
+        self.batches = 0
         self._upstreamIds = {}
         self._clientIds = {}
 
+    # IRequestForwarder
+
+    def forwardRequest(self, session, callId, buf, dataStart, dataEnd, pfcFlags):
+        self.requestFragments.append((session, callId, pfcFlags))
+        self.plaintext.append(bytes(buf[dataStart : dataEnd - buf[dataEnd + 2]]))
+        if pfcFlags & PFC.FIRST_FRAG:
+            self._upstreamIds[callId] = self.proxyOut.newCallId()
+            self._clientIds[self._upstreamIds[callId]] = callId
+        self.proxyOut.forwardRequest(self._upstreamIds[callId], 0, buf, dataStart, dataEnd, pfcFlags)
+
+    def fragmentsDone(self):
+        self.batches += 1
+
+    def forwardOrphaned(self, session, callId):
+        self.orphaned.append(callId)
+
+    # IResponseForwarder
+
+    def responseFragment(self, callId, buf, dataStart, dataEnd, pfcFlags):
+        self.responseFragments.append(callId)
+        self.proxyIn.server.forwardResponse(self._clientIds[callId], buf, dataStart, dataEnd, pfcFlags)
+
+    def forwardedFault(self, callId, status):
+        self.proxyIn.server.faultCall(self._clientIds[callId], 0, status)
+
+    def responsesDone(self):
+        pass
+
     def forward(self, authLength=None):
-        self.proxyIn.server.forwardContext(0, self.proxyOut.signatureSize if authLength is None else authLength)
+        self.proxyIn.server.forwardContext(0, self.proxyOut.signatureSize if authLength is None else authLength, self)
 
     def clientToProxy(self, data):
         """
@@ -62,36 +93,15 @@ class Relay:
         while events:
             more = []
             for event in events:
-                self.proxyEvents.append(event)
-                if isinstance(event, RequestFragment):
-                    self.requestFragments.append(event)
-                    self.plaintext.append(bytes(event.buf[event.dataStart : event.dataEnd - event.buf[event.dataEnd + 2]]))
-                    if event.pfcFlags & PFC.FIRST_FRAG:
-                        self._upstreamIds[event.callId] = self.proxyOut.newCallId()
-                        self._clientIds[self._upstreamIds[event.callId]] = event.callId
-                    self.proxyOut.forwardRequest(
-                        self._upstreamIds[event.callId], 0, event.buf, event.dataStart, event.dataEnd, event.pfcFlags
-                    )
-                elif isinstance(event, ContextsBound):
+                if isinstance(event, ContextsBound):
                     more.extend(self.proxyIn.server.completeBind())
                 elif isinstance(event, CallReceived):
                     self.proxyIn.server.respond(event.call, self.proxyIn.echo.handleCall(event.call))
             events = more
         toUpstream = self.proxyOut.dataToSend()
         if toUpstream:
-            self.upstreamToProxy(self.upstream.toServer(toUpstream))
+            self.proxyOut.receiveData(self.upstream.toServer(toUpstream))
         return self.client.receiveData(self.proxyIn.server.dataToSend())
-
-    def upstreamToProxy(self, data):
-        for event in self.proxyOut.receiveData(data):
-            self.proxyEvents.append(event)
-            if isinstance(event, ResponseFragment):
-                self.responseFragments.append(event)
-                self.proxyIn.server.forwardResponse(
-                    self._clientIds[event.callId], event.buf, event.dataStart, event.dataEnd, event.pfcFlags
-                )
-            elif isinstance(event, FaultReceived):
-                self.proxyIn.server.faultCall(self._clientIds[event.callId], 0, event.status)
 
     def call(self, opnum, stub):
         self.client.request(opnum, stub)
@@ -102,6 +112,14 @@ class CutThroughTests(SynchronousTestCase):
     """
     Fragments forwarded one by one, unsealed and resealed in place.
     """
+
+    def test_interfaces(self):
+        """
+        The test forwarder provides what the associations call.
+        """
+        relay = Relay(self)
+        verifyObject(IRequestForwarder, relay)
+        verifyObject(IResponseForwarder, relay)
 
     def test_roundTrip(self):
         """
@@ -140,7 +158,8 @@ class CutThroughTests(SynchronousTestCase):
         data = os.urandom(20000)
         relay.call(1, echoStub(data))
         self.assertEqual(b"".join(relay.plaintext), echoStub(data))
-        flags = [f.pfcFlags & (PFC.FIRST_FRAG | PFC.LAST_FRAG) for f in relay.requestFragments]
+        flags = [f[2] & (PFC.FIRST_FRAG | PFC.LAST_FRAG) for f in relay.requestFragments]
+        self.assertEqual(relay.batches, 1)
         self.assertEqual(flags[0], PFC.FIRST_FRAG)
         self.assertEqual(flags[-1], PFC.LAST_FRAG)
         self.assertEqual(set(flags[1:-1]), {0} if len(flags) > 2 else set())
@@ -205,10 +224,10 @@ class CutThroughTests(SynchronousTestCase):
         callId = relay.client.request(1, echoStub(b"x" * 20000))
         data = relay.client.dataToSend()
         first = data[: struct.unpack_from("<H", data, 8)[0]]
-        events = relay.proxyIn.server.receiveData(first)
-        self.assertEqual([type(e) for e in events], [RequestFragment])
-        events = relay.proxyIn.server.receiveData(pdu.encode(pdu.Orphaned(callId=callId)))
-        self.assertEqual(events, [CallOrphaned(events[0].session, callId)])
+        self.assertEqual(relay.proxyIn.server.receiveData(first), [])
+        self.assertEqual([f[1] for f in relay.requestFragments], [callId])
+        self.assertEqual(relay.proxyIn.server.receiveData(pdu.encode(pdu.Orphaned(callId=callId))), [])
+        self.assertEqual(relay.orphaned, [callId])
         relay.proxyIn.server.forwardResponse(callId, bytearray(first), 24, len(first) - 24, PFC.FIRST_FRAG | PFC.LAST_FRAG)
         self.assertEqual(relay.proxyIn.server.dataToSend(), b"")
 
@@ -225,10 +244,9 @@ class CutThroughTests(SynchronousTestCase):
             relay.proxyOut.forwardRequest(upstreamId, 0, buf, 24, len(buf), PFC.FIRST_FRAG | PFC.LAST_FRAG)
         relay.client.request(1, echoStub(b"hi"))
         relay.forward()
-        events = relay.proxyIn.server.receiveData(relay.client.dataToSend())
-        (fragment,) = events
-        relay.proxyOut.forwardRequest(upstreamId, 0, fragment.buf, fragment.dataStart, fragment.dataEnd, fragment.pfcFlags)
-        response = pdu.encode(pdu.Response(callId=upstreamId, contextId=0, stub=b"\x00" * 8))
+        self.assertEqual(relay.proxyIn.server.receiveData(relay.client.dataToSend()), [])
+        (forwardedId,) = relay._clientIds
+        response = pdu.encode(pdu.Response(callId=forwardedId, contextId=0, stub=b"\x00" * 8))
         (event,) = relay.proxyOut.receiveData(response)
         self.assertIsInstance(event, AssociationFailed)
         self.assertIn("verifier", event.reason)
@@ -241,8 +259,5 @@ class CutThroughTests(SynchronousTestCase):
         relay.proxyOut.maxXmitFrag = 2000
         relay.forward()
         relay.client.request(1, echoStub(b"y" * 4000))
-        (fragment,) = relay.proxyIn.server.receiveData(relay.client.dataToSend())
         with self.assertRaises(ProtocolError):
-            relay.proxyOut.forwardRequest(
-                relay.proxyOut.newCallId(), 0, fragment.buf, fragment.dataStart, fragment.dataEnd, fragment.pfcFlags
-            )
+            relay.proxyIn.server.receiveData(relay.client.dataToSend())
