@@ -491,6 +491,59 @@ def formatTable(header, rows):
     return "\n".join(lines)
 
 
+def runForwarder(host, upstreamHost, upstreamPort):
+    """
+    A plain TCP forwarder (no DCE/RPC parsing, no sealing) with the proxy's
+    own I/O (Twisted, direct sends, TCP_NODELAY): what the relay's latency
+    cannot go below on this machine. Prints C{PORT n} once listening.
+    """
+    from twisted.internet import protocol, reactor
+
+    from mapiproxy.dcerpc.sending import DirectWriter, noDelay
+
+    class Upstream(protocol.Protocol):
+        def __init__(self, client):
+            self.client = client
+
+        def connectionMade(self):
+            noDelay(self.transport)
+            self.writer = DirectWriter(self.transport)
+            self.client.upstreamReady(self)
+
+        def dataReceived(self, data):
+            self.client.writer.write(data)
+
+        def connectionLost(self, reason):
+            self.client.transport.loseConnection()
+
+    class Client(protocol.Protocol):
+        upstream = None
+
+        def connectionMade(self):
+            noDelay(self.transport)
+            self.writer = DirectWriter(self.transport)
+            self.transport.pauseProducing()
+            protocol.ClientCreator(reactor, Upstream, self).connectTCP(upstreamHost, upstreamPort).addErrback(
+                lambda failure: self.transport.loseConnection()
+            )
+
+        def upstreamReady(self, upstream):
+            self.upstream = upstream
+            self.transport.resumeProducing()
+
+        def dataReceived(self, data):
+            self.upstream.writer.write(data)
+
+        def connectionLost(self, reason):
+            if self.upstream is not None:
+                self.upstream.transport.loseConnection()
+
+    factory = protocol.Factory.forProtocol(Client)
+    port = reactor.listenTCP(0, factory, interface=host)
+    print("PORT %d" % (port.getHost().port,), flush=True)
+    reactor.run()
+
+
 def _main(argv):
     parser = argparse.ArgumentParser(description="Helpers of bench/relay.py.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -498,10 +551,16 @@ def _main(argv):
     echo.add_argument("--host", default=UPSTREAM_HOST)
     echo.add_argument("--passdb", required=True)
     echo.add_argument("--max-fragment", type=int, default=5840)
+    forward = sub.add_parser("forward", help="forward TCP from --host to --to-port on 127.0.0.1 until SIGTERM")
+    forward.add_argument("--host", default=PROXY_HOST)
+    forward.add_argument("--to-port", type=int, required=True)
     options = parser.parse_args(argv)
     if options.host not in (UPSTREAM_HOST, PROXY_HOST):
         parser.error("loopback only: --host must be %s or %s" % (UPSTREAM_HOST, PROXY_HOST))
-    runEchoServer(options.host, options.passdb, options.max_fragment)
+    if options.command == "forward":
+        runForwarder(options.host, UPSTREAM_HOST, options.to_port)
+    else:
+        runEchoServer(options.host, options.passdb, options.max_fragment)
 
 
 if __name__ == "__main__":

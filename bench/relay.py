@@ -21,6 +21,9 @@ two:
   1. round-trip latency per call (p50, p99) of small calls -- SAMR
      C{SamrEnumerateDomainsInSamServer} against Samba and rpcecho
      C{EchoData} of 300 bytes -- and of C{EchoData} with 64 KiB stubs;
+     and, as a floor for the SAMR figures, the same SAMR calls through a
+     plain TCP forwarder with the proxy's I/O but no parsing and no
+     sealing (C{bench/_support.py forward});
   2. throughput with C{EchoData} of 1 MiB each way (MB = 10**6 bytes of
      stub, counted one way), and the same per CPU-second of the process
      in the middle (the upstream when direct, the proxy through it);
@@ -36,7 +39,7 @@ change against this one. Usage::
 
     python3 bench/relay.py [--quick] [--calls N] [--seconds S] [--rounds R]
                            [--levels 1,10,100] [--workers N] [--cases ...]
-                           [--no-samba] [--profile | --py-spy] [--keep]
+                           [--no-samba] [--no-floor] [--profile | --py-spy] [--keep]
 """
 
 import argparse
@@ -649,6 +652,39 @@ class Bench:
         return results["direct"], results["proxy"]
 
     @defer.inlineCallbacks
+    def floor(self, reactor, workload, direct, upstreamPort, samba):
+        """
+        The same calls through a plain TCP forwarder (Twisted, the proxy's
+        I/O, nothing parsed or sealed; the client authenticates to Samba
+        itself): the latency no relay written this way goes below here.
+        """
+        child = self._child(
+            "TCP forwarder",
+            [
+                sys.executable,
+                os.path.join(os.path.dirname(os.path.abspath(__file__)), "_support.py"),
+                "forward",
+                "--host",
+                _support.PROXY_HOST,
+                "--to-port",
+                str(upstreamPort),
+            ],
+            "forward.log",
+        )
+        port = int(child.waitForLine("PORT "))
+        forwarder = Target(
+            "proxy",
+            _support.PROXY_HOST,
+            port,
+            Credentials(samba.adminUser, samba.adminPassword, samba.domain),
+            {"proxy": [child.pid], "upstream": direct.cpuPids["upstream"]},
+        )
+        _log("latency: %s through a plain TCP forwarder" % (workload.name,))
+        d, f = yield self.latency(reactor, workload, direct, forwarder, self.options.calls, self.options.seconds)
+        self.addLatencyRow(workload.name + " (Samba) via a plain TCP forwarder (floor)", d, f)
+        yield self.disconnect(reactor, forwarder)
+
+    @defer.inlineCallbacks
     def concurrency(self, reactor, workload, direct, proxy, level, calls, seconds):
         """
         C{level} associations at once, alternating direct and proxy.
@@ -802,6 +838,8 @@ class Bench:
             _log("latency: %s" % (samr.name,))
             d, p = yield self.latency(reactor, samr, direct, viaProxy, options.calls, options.seconds)
             self.addLatencyRow(samr.name + " (Samba)", d, p)
+            if not options.no_floor:
+                yield self.floor(reactor, samr, direct, samrPort, samba)
             self.notes.append(
                 "stub sizes: SAMR EnumDomains request %d bytes, response %d bytes; "
                 "rpcecho EchoData 300 B request 308 bytes, response 304 bytes" % samr.sizes
@@ -980,6 +1018,9 @@ def parseOptions(argv):
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--max-fragment", type=int, default=DEFAULT_MAX_FRAGMENT)
     parser.add_argument("--no-samba", action="store_true", help="skip the SAMR (Samba) rows")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the SAMR rows through a plain TCP forwarder (the floor)"
+    )
     parser.add_argument(
         "--cases",
         default=",".join(CASES),
