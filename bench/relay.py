@@ -558,22 +558,11 @@ class Bench:
     def startEcho(self):
         passdb = os.path.join(self.tmp, "echo.passdb")
         addUser(passdb, _support.ECHO_USER, _support.ECHO_PASSWORD)
-        child = self._child(
+        child, port = self._supportChild(
             "rpcecho upstream",
-            [
-                sys.executable,
-                os.path.join(os.path.dirname(os.path.abspath(__file__)), "_support.py"),
-                "echo",
-                "--host",
-                _support.UPSTREAM_HOST,
-                "--passdb",
-                passdb,
-                "--max-fragment",
-                str(self.options.max_fragment),
-            ],
+            ["echo", "--host", _support.UPSTREAM_HOST, "--passdb", passdb, "--max-fragment", str(self.options.max_fragment)],
             "echo.log",
         )
-        port = int(child.waitForLine("PORT "))
         credentials = Credentials(_support.ECHO_USER, _support.ECHO_PASSWORD, _support.ECHO_DOMAIN)
         return child, port, credentials
 
@@ -603,6 +592,17 @@ class Bench:
                 self.spies.append((name, spy, path))
         credentials = Credentials(_support.CLIENT_USER, _support.CLIENT_PASSWORD, _support.CLIENT_DOMAIN)
         return child, port, credentials
+
+    def _supportChild(self, label, arguments, logName):
+        """
+        Start C{bench/_support.py} with C{arguments} and wait for the port
+        it prints.
+
+        @return: C{(child, port)}.
+        """
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_support.py")
+        child = self._child(label, [sys.executable, script] + arguments, logName)
+        return child, int(child.waitForLine("PORT "))
 
     def _child(self, label, argv, logName, root=_support.ROOT):
         child = _support.Child(label, argv, os.path.join(self.tmp, logName), root=root)
@@ -658,20 +658,9 @@ class Bench:
         I/O, nothing parsed or sealed; the client authenticates to Samba
         itself): the latency no relay written this way goes below here.
         """
-        child = self._child(
-            "TCP forwarder",
-            [
-                sys.executable,
-                os.path.join(os.path.dirname(os.path.abspath(__file__)), "_support.py"),
-                "forward",
-                "--host",
-                _support.PROXY_HOST,
-                "--to-port",
-                str(upstreamPort),
-            ],
-            "forward.log",
+        child, port = self._supportChild(
+            "TCP forwarder", ["forward", "--host", _support.PROXY_HOST, "--to-port", str(upstreamPort)], "forward.log"
         )
-        port = int(child.waitForLine("PORT "))
         forwarder = Target(
             "proxy",
             _support.PROXY_HOST,

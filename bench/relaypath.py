@@ -40,32 +40,58 @@ def _pinRandomness():
     time.time = lambda: 1764000000.0
 
 
-def _harness(tmp, authType, level):
-    from mapiproxy.auth.credentials import Credentials, ServerIdentity
-    from mapiproxy.auth.passdb import PassDB, addUser
-    from mapiproxy.auth.security import makeAcceptor, makeInitiator
-    from mapiproxy.dcerpc.association import AssociationGroups, CallReceived, ContextsBound, ServerAssociation, ServerSettings
-    from mapiproxy.dcerpc.clientassociation import ClientAssociation
-    from mapiproxy.testing.echo import EchoInterface
+class _Parties:
+    """
+    What both harnesses need: an rpcecho server association, a sealing
+    client association, and the code that hands bytes between them.
+    """
 
-    identity = ServerIdentity(netbiosName="PROXY1", workgroup="EXAMPLE", dnsDomain="example.com")
-    path = os.path.join(tmp, "passdb")
-    if not os.path.exists(path):
-        addUser(path, "alice", "Passw0rd!")
-    passdb = PassDB.fromFile(path, identity)
-    echo = EchoInterface()
-    server = ServerAssociation(
-        lambda syntax: echo if syntax.uuid == echo.syntax.uuid else None,
-        lambda t: makeAcceptor(t, passdb, identity),
-        AssociationGroups(),
-        ServerSettings(),
-        peer="bench",
-        localPort=4242,
-    )
-    wire = []
+    def __init__(self, tmp):
+        from mapiproxy.auth.credentials import ServerIdentity
+        from mapiproxy.auth.passdb import PassDB, addUser
+        from mapiproxy.testing.echo import EchoInterface
 
-    def toServer(data):
-        wire.append(data)
+        self.identity = ServerIdentity(netbiosName="PROXY1", workgroup="EXAMPLE", dnsDomain="example.com")
+        path = os.path.join(tmp, "passdb")
+        if not os.path.exists(path):
+            addUser(path, "alice", "Passw0rd!")
+        self.passdb = PassDB.fromFile(path, self.identity)
+        self.echo = EchoInterface()
+
+    def server(self):
+        from mapiproxy.auth.security import makeAcceptor
+        from mapiproxy.dcerpc.association import AssociationGroups, ServerAssociation, ServerSettings
+
+        echo = self.echo
+        return ServerAssociation(
+            lambda syntax: echo if syntax.uuid == echo.syntax.uuid else None,
+            lambda t: makeAcceptor(t, self.passdb, self.identity),
+            AssociationGroups(),
+            ServerSettings(),
+            peer="bench",
+            localPort=4242,
+        )
+
+    def client(self, authType, level):
+        from mapiproxy.auth.credentials import Credentials
+        from mapiproxy.auth.security import makeInitiator
+        from mapiproxy.dcerpc.clientassociation import ClientAssociation
+
+        return ClientAssociation(
+            [self.echo.syntax],
+            security=makeInitiator(authType, Credentials("alice", "Passw0rd!", "EXAMPLE")),
+            authLevel=level,
+        )
+
+    @staticmethod
+    def serve(server, data):
+        """
+        Feed a server association, answering binds and echoing calls.
+
+        @return: what it sends back.
+        """
+        from mapiproxy.dcerpc.association import CallReceived, ContextsBound
+
         events = server.receiveData(data)
         while events:
             more = []
@@ -75,22 +101,32 @@ def _harness(tmp, authType, level):
                 elif isinstance(event, CallReceived):
                     server.respond(event.call, event.call.stub)
             events = more
-        out = server.dataToSend()
+        return server.dataToSend()
+
+    @staticmethod
+    def handshake(client, toServer):
+        client.start()
+        for _ in range(10):
+            data = client.dataToSend()
+            if not data:
+                break
+            client.receiveData(toServer(data))
+        assert client.ready, "handshake failed"
+
+
+def _harness(tmp, authType, level):
+    parties = _Parties(tmp)
+    server = parties.server()
+    wire = []
+
+    def toServer(data):
+        wire.append(data)
+        out = parties.serve(server, data)
         wire.append(out)
         return out
 
-    client = ClientAssociation(
-        [echo.syntax],
-        security=makeInitiator(authType, Credentials("alice", "Passw0rd!", "EXAMPLE")),
-        authLevel=level,
-    )
-    client.start()
-    for _ in range(10):
-        data = client.dataToSend()
-        if not data:
-            break
-        client.receiveData(toServer(data))
-    assert client.ready, "handshake failed"
+    client = parties.client(authType, level)
+    parties.handshake(client, toServer)
 
     def call(stub):
         client.request(1, stub)
@@ -113,68 +149,22 @@ def _cutThroughHarness(tmp):
         the client and upstream associations, and the forwarder's state
         (C{state["callId"]}: the client call being answered).
     """
-    from mapiproxy.auth.credentials import Credentials, ServerIdentity
-    from mapiproxy.auth.passdb import PassDB, addUser
-    from mapiproxy.auth.security import makeAcceptor, makeInitiator
-    from mapiproxy.dcerpc.association import AssociationGroups, CallReceived, ContextsBound, ServerAssociation, ServerSettings
-    from mapiproxy.dcerpc.clientassociation import ClientAssociation
     from mapiproxy.dcerpc.constants import AuthLevel, AuthType
-    from mapiproxy.testing.echo import EchoInterface
 
-    identity = ServerIdentity(netbiosName="PROXY1", workgroup="EXAMPLE", dnsDomain="example.com")
-    path = os.path.join(tmp, "passdb")
-    if not os.path.exists(path):
-        addUser(path, "alice", "Passw0rd!")
-    passdb = PassDB.fromFile(path, identity)
-    echo = EchoInterface()
+    parties = _Parties(tmp)
+    serve = parties.serve
 
-    def serverAssociation():
-        return ServerAssociation(
-            lambda syntax: echo if syntax.uuid == echo.syntax.uuid else None,
-            lambda t: makeAcceptor(t, passdb, identity),
-            AssociationGroups(),
-            ServerSettings(),
-            peer="bench",
-            localPort=4242,
-        )
+    def connected(server):
+        client = parties.client(AuthType.NTLM, AuthLevel.PRIVACY)
+        parties.handshake(client, lambda data: serve(server, data))
+        return client
 
-    def clientAssociation():
-        return ClientAssociation(
-            [echo.syntax],
-            security=makeInitiator(AuthType.NTLM, Credentials("alice", "Passw0rd!", "EXAMPLE")),
-            authLevel=AuthLevel.PRIVACY,
-        )
-
-    def serve(server, data):
-        events = server.receiveData(data)
-        while events:
-            more = []
-            for event in events:
-                if isinstance(event, ContextsBound):
-                    more.extend(server.completeBind())
-                elif isinstance(event, CallReceived):
-                    server.respond(event.call, event.call.stub)
-            events = more
-        return server.dataToSend()
-
-    def handshake(client, server):
-        client.start()
-        for _ in range(10):
-            data = client.dataToSend()
-            if not data:
-                break
-            client.receiveData(serve(server, data))
-        assert client.ready, "handshake failed"
-
-    upstream = serverAssociation()
-    direct = clientAssociation()
-    handshake(direct, upstream)
-    proxyServer = serverAssociation()
-    client = clientAssociation()
-    handshake(client, proxyServer)
-    upstreamServer = serverAssociation()
-    proxyClient = clientAssociation()
-    handshake(proxyClient, upstreamServer)
+    upstream = parties.server()
+    direct = connected(upstream)
+    proxyServer = parties.server()
+    client = connected(proxyServer)
+    upstreamServer = parties.server()
+    proxyClient = connected(upstreamServer)
     state = {}
 
     class Forwarder:

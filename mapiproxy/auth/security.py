@@ -96,16 +96,28 @@ class SecurityContext:
             raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
         return security.fragmentProtection(seal, self.signatureSize)
 
-    def _misfit(self, buf, dataStart, dataEnd):
+    def _inPlace(self, buf, dataStart, dataEnd, level, misfit):
         """
-        Why a stub region does not fit C{buf} and its verifier.
+        Check what L{protectPDU} and L{unprotectPDU} are given.
+
+        @param misfit: the exception type for a region that does not fit.
+        @return: C{(session security, verifier offset, whether to seal)}.
+        @raise AuthenticationError: not established, or a level without
+            per-PDU protection.
         """
-        return "stub region [%d:%d] does not fit a %d-byte PDU with a %d-byte verifier" % (
-            dataStart,
-            dataEnd,
-            len(buf),
-            self.signatureSize,
-        )
+        security = self._security
+        if security is None or not self.complete:
+            raise AuthenticationError("the security context is not established")
+        verifier = len(buf) - self.signatureSize
+        if not 0 <= dataStart <= dataEnd <= verifier:
+            raise misfit(
+                "stub region [%d:%d] does not fit a %d-byte PDU with a %d-byte verifier"
+                % (dataStart, dataEnd, len(buf), self.signatureSize)
+            )
+        seal = _SEALS.get(level)
+        if seal is None:
+            raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
+        return security, verifier, seal
 
     def protectPDU(self, buf, dataStart, dataEnd, level):
         """
@@ -132,15 +144,7 @@ class SecurityContext:
             level needs a feature that was not negotiated, or the region
             does not fit.
         """
-        security = self._security
-        if security is None or not self.complete:
-            raise AuthenticationError("the security context is not established")
-        verifier = len(buf) - self.signatureSize
-        if not 0 <= dataStart <= dataEnd <= verifier:
-            raise AuthenticationError(self._misfit(buf, dataStart, dataEnd))
-        seal = _SEALS.get(level)
-        if seal is None:
-            raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
+        security, verifier, seal = self._inPlace(buf, dataStart, dataEnd, level, AuthenticationError)
         security.protectInPlace(memoryview(buf), dataStart, dataEnd, verifier, seal)
 
     def unprotectPDU(self, buf, dataStart, dataEnd, level):
@@ -163,15 +167,7 @@ class SecurityContext:
         @raise AuthenticationError: the context is not established or the
             level needs a feature that was not negotiated.
         """
-        security = self._security
-        if security is None or not self.complete:
-            raise AuthenticationError("the security context is not established")
-        verifier = len(buf) - self.signatureSize
-        if not 0 <= dataStart <= dataEnd <= verifier:
-            raise SignatureError(self._misfit(buf, dataStart, dataEnd))
-        seal = _SEALS.get(level)
-        if seal is None:
-            raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
+        security, verifier, seal = self._inPlace(buf, dataStart, dataEnd, level, SignatureError)
         security.unprotectInPlace(memoryview(buf), dataStart, dataEnd, verifier, seal)
 
 

@@ -34,7 +34,7 @@ from mapiproxy.dcerpc.constants import (
     statusName,
 )
 from mapiproxy.dcerpc.framing import Framer, Reassembler
-from mapiproxy.dcerpc.secure import AuthState, protectedFragments
+from mapiproxy.dcerpc.secure import REQUEST_HEADER, SEC_TRAILER, AuthState, protectedFragments
 from mapiproxy.errors import (
     AuthenticationError,
     FragmentTooLarge,
@@ -50,19 +50,6 @@ _log = Logger()
 _FIRST = int(PFC.FIRST_FRAG)
 _LAST = int(PFC.LAST_FRAG)
 _OBJECT = int(PFC.OBJECT_UUID)
-
-# Little-endian header and sec_trailer fields the forwarding path reads and
-# rewrites in place ([MS-RPCE] 2.2.2.9-2.2.2.11).
-_U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
-#: The request header: pfc_flags, drep[0], frag_length, auth_length,
-#: call_id, p_cont_id, opnum (rpc_vers, rpc_vers_minor, PTYPE, the rest of
-#: drep and alloc_hint skipped).
-_REQUEST_HEADER = struct.Struct("<3xBB3xHHI4xHH")
-#: auth_type, auth_level, auth_pad_length, auth_reserved, auth_context_id.
-_TRAILER = struct.Struct("<BBBBI")
-#: auth_type, auth_level.
-_TRAILER_IDS = struct.Struct("<BB")
 
 #: Bind time features we grant when asked.
 SUPPORTED_FEATURES = (
@@ -413,10 +400,7 @@ class ServerAssociation:
         state = progress.authState
         if len(buf) != dataEnd + 8 + state.signatureSize:
             raise ProtocolError("fragment has no room for a sec_trailer and a %d-byte verifier" % (state.signatureSize,))
-        _U32.pack_into(buf, 12, callId)
-        _U16.pack_into(buf, 20, progress.session.contextId)
-        _TRAILER_IDS.pack_into(buf, dataEnd, state.authType, state.requestedLevel)
-        _U32.pack_into(buf, dataEnd + 4, state.authContextId)
+        state.adopt(buf, callId, progress.session.contextId, dataEnd)
         state.protectFragment(buf, dataStart, dataEnd)
         self._out.append(buf)
 
@@ -722,15 +706,7 @@ class ServerAssociation:
             # sequence numbers must stay in step with the client's.
             stub = state.unprotect(fragment, message) if state is not None else message.stub
         except SignatureError as e:
-            _log.warn(
-                "dcesrv: bad verifier from {peer} (call {callId}): {reason}",
-                peer=_peerText(self.peer),
-                callId=callId,
-                reason=str(e),
-            )
-            self._calls.pop(callId, None)
-            self._fault(callId, message.contextId, Status.SEC_PKG_ERROR)
-            self._close("bad verifier")
+            self._badVerifier(callId, message.contextId, e)
             return
         if first:
             self._checkCall(message, progress)
@@ -764,14 +740,14 @@ class ServerAssociation:
         """
         if len(fragment) < 24:
             return False
-        pfcFlags, drep, fragLength, authLength, callId, contextId, opnum = _REQUEST_HEADER.unpack_from(fragment)
+        pfcFlags, drep, fragLength, authLength, callId, contextId, opnum = REQUEST_HEADER.unpack_from(fragment)
         if not authLength or drep & 0xF0 != 0x10:
             return False
         secStart = fragLength - authLength - 8
         dataStart = 40 if pfcFlags & _OBJECT else 24
         if secStart < dataStart:
             return False
-        authType, authLevel, padLength, _reserved, authContextId = _TRAILER.unpack_from(fragment, secStart)
+        authType, authLevel, padLength, _reserved, authContextId = SEC_TRAILER.unpack_from(fragment, secStart)
         if pfcFlags & _FIRST:
             forwarding = self._forwarding.get(contextId)
             if forwarding is None or forwarding[0] != authLength or callId in self._calls:
@@ -790,9 +766,7 @@ class ServerAssociation:
             session = progress.session
             forwarder = progress.forwarder
         if (
-            authContextId != state.authContextId
-            or authType != state.authType
-            or authLevel != state.requestedLevel
+            not state.matches(authType, authLevel, authContextId)
             or authLength != state.signatureSize
             or secStart - padLength < dataStart
         ):
@@ -808,15 +782,7 @@ class ServerAssociation:
         try:
             state.unprotectFragment(buf, dataStart, secStart)
         except SignatureError as e:
-            _log.warn(
-                "dcesrv: bad verifier from {peer} (call {callId}): {reason}",
-                peer=_peerText(self.peer),
-                callId=callId,
-                reason=str(e),
-            )
-            self._calls.pop(callId, None)
-            self._fault(callId, session.contextId, Status.SEC_PKG_ERROR)
-            self._close("bad verifier")
+            self._badVerifier(callId, session.contextId, e)
             return True
         forwarder.forwardRequest(session, callId, buf, dataStart, secStart, pfcFlags)
         if self._forwardedTo is not forwarder:
@@ -824,6 +790,21 @@ class ServerAssociation:
                 self._forwardedTo.fragmentsDone()
             self._forwardedTo = forwarder
         return True
+
+    def _badVerifier(self, callId, contextId, error):
+        """
+        A request fragment failed verification: fault SEC_PKG_ERROR and
+        close (the sequence numbers are out of step from now on).
+        """
+        _log.warn(
+            "dcesrv: bad verifier from {peer} (call {callId}): {reason}",
+            peer=_peerText(self.peer),
+            callId=callId,
+            reason=str(error),
+        )
+        self._calls.pop(callId, None)
+        self._fault(callId, contextId, Status.SEC_PKG_ERROR)
+        self._close("bad verifier")
 
     def _startCall(self, message):
         """

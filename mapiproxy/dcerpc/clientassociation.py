@@ -7,7 +7,6 @@ verified.
 """
 
 import itertools
-import struct
 from dataclasses import dataclass
 from typing import Optional
 
@@ -21,7 +20,7 @@ from mapiproxy.dcerpc.constants import (
     Status,
 )
 from mapiproxy.dcerpc.framing import Framer, Reassembler
-from mapiproxy.dcerpc.secure import AuthState, protectedFragments
+from mapiproxy.dcerpc.secure import FRAG_AUTH_CALL, SEC_TRAILER, AuthState, protectedFragments
 from mapiproxy.errors import (
     AuthenticationError,
     MalformedPDU,
@@ -34,17 +33,6 @@ DEFAULT_AUTH_CONTEXT_ID = 1
 
 _LAST = int(PFC.LAST_FRAG)
 _FIRST = int(PFC.FIRST_FRAG)
-
-# Little-endian header and sec_trailer fields the forwarding path reads and
-# rewrites in place ([MS-RPCE] 2.2.2.9-2.2.2.11).
-_U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
-#: frag_length, auth_length, call_id (offset 8).
-_FRAG_AUTH_CALL = struct.Struct("<HHI")
-#: auth_type, auth_level, auth_pad_length, auth_reserved, auth_context_id.
-_TRAILER = struct.Struct("<BBBBI")
-#: auth_type, auth_level.
-_TRAILER_IDS = struct.Struct("<BB")
 
 
 @dataclass
@@ -234,10 +222,7 @@ class ClientAssociation:
             raise ProtocolError("fragment of %d bytes over the server's limit of %d" % (len(buf), self.maxXmitFrag))
         if len(buf) != dataEnd + 8 + state.signatureSize:
             raise ProtocolError("fragment has no room for a sec_trailer and a %d-byte verifier" % (state.signatureSize,))
-        _U32.pack_into(buf, 12, callId)
-        _U16.pack_into(buf, 20, contextId)
-        _TRAILER_IDS.pack_into(buf, dataEnd, state.authType, state.requestedLevel)
-        _U32.pack_into(buf, dataEnd + 4, state.authContextId)
+        state.adopt(buf, callId, contextId, dataEnd)
         state.protectFragment(buf, dataStart, dataEnd)
         if pfcFlags & _FIRST:
             self._forwarded.add(callId)
@@ -432,7 +417,7 @@ class ClientAssociation:
         """
         if len(fragment) < 24:
             return False
-        fragLength, authLength, callId = _FRAG_AUTH_CALL.unpack_from(fragment, 8)
+        fragLength, authLength, callId = FRAG_AUTH_CALL.unpack_from(fragment, 8)
         if callId not in self._forwarded:
             return False
         if fragment[4] & 0xF0 != 0x10:
@@ -443,8 +428,8 @@ class ClientAssociation:
         secStart = fragLength - authLength - 8
         if secStart < 24:
             raise ProtocolError("response fragment too short for its verifier")
-        authType, authLevel, padLength, _reserved, authContextId = _TRAILER.unpack_from(fragment, secStart)
-        if authContextId != state.authContextId or authType != state.authType or authLevel != state.requestedLevel:
+        authType, authLevel, padLength, _reserved, authContextId = SEC_TRAILER.unpack_from(fragment, secStart)
+        if not state.matches(authType, authLevel, authContextId):
             raise SignatureError("response signed by another security context")
         if secStart - padLength < 24:
             raise ProtocolError("auth_pad_length %d does not fit the response" % (padLength,))

@@ -5,10 +5,27 @@ request/response fragments: the auth trailer, signing and sealing
 ([MS-RPCE] 2.2.2.11, 3.3.1.5.2). Both roles use it.
 """
 
+import struct
+
 from mapiproxy.dcerpc import pdu as _pdu
 from mapiproxy.dcerpc.constants import AuthLevel
 from mapiproxy.dcerpc.framing import fragmentStub, maxStubPerFragment
 from mapiproxy.errors import AuthenticationError, SignatureError
+
+
+# Little-endian header and sec_trailer fields that forwarded fragments are
+# read and rewritten with, in place ([MS-RPCE] 2.2.2.9-2.2.2.11).
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+#: frag_length, auth_length, call_id (at offset 8 of every PDU).
+FRAG_AUTH_CALL = struct.Struct("<HHI")
+#: A request header: pfc_flags, drep[0], frag_length, auth_length,
+#: call_id, p_cont_id, opnum (rpc_vers, rpc_vers_minor, PTYPE, the rest of
+#: drep and alloc_hint skipped).
+REQUEST_HEADER = struct.Struct("<3xBB3xHHI4xHH")
+#: auth_type, auth_level, auth_pad_length, auth_reserved, auth_context_id.
+SEC_TRAILER = struct.Struct("<BBBBI")
+_AUTH_TYPE_LEVEL = struct.Struct("<BB")
 
 
 class AuthState:
@@ -92,6 +109,24 @@ class AuthState:
         instance by the security context's own per-fragment functions.
         """
         self.protectFragment, self.unprotectFragment = self.context.fragmentProtection(self.authLevel)
+
+    def adopt(self, buf, callId, contextId, secStart):
+        """
+        Make a request or response fragment from another association ours
+        before L{protectFragment}: our call id and context id in the
+        header, our auth_type, auth_level and auth_context_id in the
+        sec_trailer at C{secStart} (the padding and its length stay).
+        """
+        _U32.pack_into(buf, 12, callId)
+        _U16.pack_into(buf, 20, contextId)
+        _AUTH_TYPE_LEVEL.pack_into(buf, secStart, self.authType, self.requestedLevel)
+        _U32.pack_into(buf, secStart + 4, self.authContextId)
+
+    def matches(self, authType, authLevel, authContextId):
+        """
+        Whether a sec_trailer's fields are this context's.
+        """
+        return authContextId == self.authContextId and authType == self.authType and authLevel == self.requestedLevel
 
     def verifier(self, value=b""):
         """
