@@ -354,6 +354,11 @@ class UpstreamLink:
             proto.forward(upstreamId, self._contexts[contextId], buf, dataStart, dataEnd, pfcFlags)
         except (UpstreamError, ProtocolError) as e:
             self._kill(str(e))
+        except Exception as e:
+            # Whatever went wrong, the client gets faults and a close, not
+            # a dropped connection.
+            _log.failure("mapiproxy: cannot forward call {callId} upstream", callId=callId)
+            self._kill("cannot forward a fragment: %s" % (e,))
 
     def fragmentsDone(self):
         """

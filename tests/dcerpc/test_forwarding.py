@@ -164,6 +164,30 @@ class CutThroughTests(SynchronousTestCase):
         self.assertEqual(flags[-1], PFC.LAST_FRAG)
         self.assertEqual(set(flags[1:-1]), {0} if len(flags) > 2 else set())
 
+    def test_objectUUID(self):
+        """
+        A request with an object UUID (a 40-byte header) is forwarded with
+        its UUID, over several fragments.
+        """
+        import uuid
+
+        from mapiproxy.dcerpc.association import CallReceived
+
+        relay = Relay(self)
+        relay.forward()
+        seen = []
+        handle = relay.upstream.echo.handleCall
+        relay.upstream.echo.handleCall = lambda call: (seen.append(call.object), handle(call))[1]
+        self.addCleanup(setattr, relay.upstream.echo, "handleCall", handle)
+        target = uuid.uuid4()
+        data = os.urandom(12000)
+        relay.client.request(1, echoStub(data), object=target)
+        (event,) = relay.clientToProxy(relay.client.dataToSend())
+        self.assertEqual(event.stub[4:], data)
+        self.assertEqual(seen, [target])
+        self.assertGreater(len(relay.requestFragments), 1)
+        self.assertEqual(b"".join(relay.plaintext), echoStub(data))
+
     def test_notForwardingByDefault(self):
         """
         Without forwardContext, calls are reassembled and answered whole.
