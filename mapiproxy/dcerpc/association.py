@@ -40,7 +40,6 @@ from mapiproxy.errors import (
     FragmentTooLarge,
     MalformedPDU,
     ProtocolError,
-    SignatureError,
     UnsupportedAuthType,
 )
 
@@ -705,7 +704,7 @@ class ServerAssociation:
             # Verify every fragment, even of a call that will be refused: the
             # sequence numbers must stay in step with the client's.
             stub = state.unprotect(fragment, message) if state is not None else message.stub
-        except SignatureError as e:
+        except AuthenticationError as e:
             self._badVerifier(callId, message.contextId, e)
             return
         if first:
@@ -774,14 +773,15 @@ class ServerAssociation:
                 return False
             # A later fragment of a forwarded call cannot take the usual
             # path (its first fragment did not): the call is broken.
-            raise ProtocolError("fragment of call %d changed its sec_trailer" % (callId,))
+            self._abort("fragment of call %d changed its sec_trailer" % (callId,), Status.NCA_S_PROTO_ERROR, callId=callId)
+            return True
         if progress is None:
             progress = _CallInProgress(session, opnum, None, state, forwarder=forwarder)
             self._calls[callId] = progress
         buf = bytearray(fragment)
         try:
             state.unprotectFragment(buf, dataStart, secStart)
-        except SignatureError as e:
+        except AuthenticationError as e:
             self._badVerifier(callId, session.contextId, e)
             return True
         forwarder.forwardRequest(session, callId, buf, dataStart, secStart, pfcFlags)

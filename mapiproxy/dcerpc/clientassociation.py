@@ -291,7 +291,8 @@ class ClientAssociation:
                     break
         except (ProtocolError, MalformedPDU) as e:
             events.append(self._fail("protocol error from server: %s" % (e,)))
-        except SignatureError as e:
+        except AuthenticationError as e:
+            # A bad verifier, or protection the handshake did not negotiate.
             events.append(self._fail("bad verifier from server: %s" % (e,), Status.SEC_PKG_ERROR))
         if self._answeredForwarded:
             self._answeredForwarded = False

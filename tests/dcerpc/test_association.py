@@ -240,6 +240,35 @@ class BadInputTests(SynchronousTestCase):
         self.assertEqual(nak.rejectReason, BindNakReason.AUTHENTICATION_TYPE_NOT_RECOGNIZED)
         self.assertIsNotNone(harness.server.closing)
 
+    def test_privacyWithoutSealing(self):
+        """
+        A client that asks for packet privacy but did not negotiate NTLM
+        sealing gets a fault SEC_PKG_ERROR and a close at its first request,
+        whether the context forwards fragments or not; nothing raises.
+        """
+        from spnego._context import ContextReq
+
+        import mapiproxy.auth.ntlm as ntlm
+
+        for forwarding in (False, True):
+            harness = Harness(self)
+            from types import SimpleNamespace
+
+            signOnly = ContextReq.integrity | ContextReq.replay_detect | ContextReq.sequence_detect
+            self.patch(ntlm, "ContextReq", SimpleNamespace(default=signOnly))
+            client, _ = harness.connect(level=AuthLevel.PRIVACY)
+            self.assertTrue(client.ready)
+            # Sign only, with a trailer that still says privacy.
+            client._auth.authLevel = AuthLevel.INTEGRITY
+            if forwarding:
+                harness.server.forwardContext(0, 16, object())
+            client.request(0, struct.pack("<I", 1))
+            data = harness.toServer(client.dataToSend())
+            (fault,) = frames(data)
+            self.assertEqual(fault.status, Status.SEC_PKG_ERROR)
+            self.assertIsNotNone(harness.server.closing)
+            self.assertEqual(harness.echo.calls, [])
+
     def test_unauthenticatedCallRefused(self):
         """
         A client that did not authenticate gets access denied and the

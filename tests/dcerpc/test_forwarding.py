@@ -225,6 +225,26 @@ class CutThroughTests(SynchronousTestCase):
         self.assertEqual(fault.status, Status.SEC_PKG_ERROR)
         self.assertIsNotNone(relay.proxyIn.server.closing)
 
+    def test_laterFragmentChangesTrailer(self):
+        """
+        A later fragment of a forwarded call under another auth_context_id
+        gets a fault nca_proto_error and the connection closes, without an
+        exception out of the association.
+        """
+        relay = Relay(self)
+        relay.forward()
+        relay.client.request(1, echoStub(b"q" * 12000))
+        data = bytearray(relay.client.dataToSend())
+        first = struct.unpack_from("<H", data, 8)[0]
+        self.assertEqual(relay.proxyIn.server.receiveData(bytes(data[:first])), [])
+        second = data[first : first + struct.unpack_from("<H", data, first + 8)[0]]
+        secStart = len(second) - 16 - 8
+        struct.pack_into("<I", second, secStart + 4, 99)
+        self.assertEqual(relay.proxyIn.server.receiveData(bytes(second)), [])
+        (fault,) = frames(relay.proxyIn.server.dataToSend())
+        self.assertEqual(fault.status, Status.NCA_S_PROTO_ERROR)
+        self.assertIsNotNone(relay.proxyIn.server.closing)
+
     def test_upstreamFault(self):
         """
         An upstream fault for a forwarded call reaches the client as a fault
