@@ -169,7 +169,7 @@ def _cutThroughHarness(tmp):
 
     class Forwarder:
         # What the relay's UpstreamLink does, without its bookkeeping.
-        def forwardRequest(self, session, callId, buf, dataStart, dataEnd, pfcFlags):
+        def forwardRequest(self, session, callId, opnum, buf, dataStart, dataEnd, pfcFlags):
             if pfcFlags & 1:
                 state["id"] = proxyClient.newCallId()
             proxyClient.forwardRequest(state["id"], 0, buf, dataStart, dataEnd, pfcFlags)

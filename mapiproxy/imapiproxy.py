@@ -63,7 +63,7 @@ class IRequestForwarder(Interface):
     L{mapiproxy.dcerpc.association.ServerAssociation.forwardContext}).
     """
 
-    def forwardRequest(session, callId, buf, dataStart, dataEnd, pfcFlags):
+    def forwardRequest(session, callId, opnum, buf, dataStart, dataEnd, pfcFlags):
         """
         One verified request fragment, its stub region
         C{buf[dataStart:dataEnd]} unsealed in place, a sec_trailer and a
@@ -71,6 +71,7 @@ class IRequestForwarder(Interface):
 
         @param session: the L{mapiproxy.dcerpc.association.ContextSession}.
         @param callId: the client's call id.
+        @param opnum: the call's operation number.
         @param buf: the whole fragment (a L{bytearray} the forwarder may
             change).
         @param pfcFlags: the fragment's flags (FIRST/LAST).

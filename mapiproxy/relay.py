@@ -26,6 +26,10 @@ _log = Logger()
 _FIRST = int(PFC.FIRST_FRAG)
 _LAST = int(PFC.LAST_FRAG)
 
+#: Seconds added to the longest hold of a held call (network and server
+#: slack) before the relay gives up on it.
+HELD_CALL_GRACE = 30
+
 
 @dataclass
 class UpstreamSettings:
@@ -94,6 +98,19 @@ class RelayInterface:
         self.observers = list(observers)
         self._reactor = reactor
         self.cutThrough = not (self.modules or self.hooks or self.observers)
+
+    def callTimeout(self, opnum):
+        """
+        How long to wait for the upstream's answer to a call: the
+        configured C{upstream_timeout}, or for an operation the server may
+        hold (EcDoAsyncWaitEx: up to 5 minutes) that long plus
+        L{HELD_CALL_GRACE} seconds, whichever is longer.
+
+        @rtype: L{float}
+        """
+        held = self.info.longestHold(opnum)
+        timeout = self.upstream.callTimeout
+        return max(timeout, held + HELD_CALL_GRACE) if held else timeout
 
     def contextBound(self, session):
         # Nothing goes upstream before the client has authenticated: the
@@ -262,7 +279,8 @@ class _ForwardedCall:
 
     callId: int
     contextId: int
-    sentAt: float
+    deadline: float
+    timeout: float
     interfaceName: str
 
 
@@ -290,6 +308,7 @@ class UpstreamLink:
         #: upstream call id -> L{_ForwardedCall}, until answered
         self._answers = {}
         self._watchdog = None
+        self._watchdogAt = 0
         self._answering = False
 
     # -- cut-through ----------------------------------------------------------
@@ -330,7 +349,7 @@ class UpstreamLink:
         """
         return frozenset(self._forwarding)
 
-    def forwardRequest(self, session, callId, buf, dataStart, dataEnd, pfcFlags):
+    def forwardRequest(self, session, callId, opnum, buf, dataStart, dataEnd, pfcFlags):
         """
         Queue one request fragment of a cut-through context upstream
         (L{fragmentsDone} sends).
@@ -342,9 +361,12 @@ class UpstreamLink:
                 raise UpstreamError(self.dead or "upstream association closed")
             if pfcFlags & _FIRST:
                 upstreamId = proto.association.newCallId()
-                self._answers[upstreamId] = _ForwardedCall(callId, contextId, self._reactor.seconds(), session.interface.name)
-                if self._watchdog is None:
-                    self._watchdog = self._reactor.callLater(self._settings.callTimeout, self._checkOverdue)
+                interface = session.interface
+                timeout = interface.callTimeout(opnum)
+                deadline = self._reactor.seconds() + timeout
+                self._answers[upstreamId] = _ForwardedCall(callId, contextId, deadline, timeout, interface.name)
+                if self._watchdog is None or deadline < self._watchdogAt:
+                    self._watch(deadline)
             else:
                 upstreamId = self._requests[callId]
             if pfcFlags & _LAST:
@@ -415,19 +437,28 @@ class UpstreamLink:
             self._answering = False
             self._association.state["connection"].flush()
 
+    def _watch(self, deadline):
+        """
+        (Re)arm the one timer of the forwarded calls for C{deadline}.
+        """
+        if self._watchdog is not None and self._watchdog.active():
+            self._watchdog.cancel()
+        self._watchdogAt = deadline
+        self._watchdog = self._reactor.callLater(max(0, deadline - self._reactor.seconds()), self._checkOverdue)
+
     def _checkOverdue(self):
         """
-        The call timeout of forwarded calls: one timer for the oldest.
+        The call timeout of forwarded calls: one timer, for the earliest
+        deadline.
         """
         self._watchdog = None
         if not self._answers or self.dead is not None:
             return
-        oldest = next(iter(self._answers.values())).sentAt
-        left = oldest + self._settings.callTimeout - self._reactor.seconds()
-        if left > 0:
-            self._watchdog = self._reactor.callLater(left, self._checkOverdue)
+        first = min(self._answers.values(), key=lambda forwarded: forwarded.deadline)
+        if first.deadline > self._reactor.seconds():
+            self._watch(first.deadline)
             return
-        self._kill("upstream call timed out after %ss" % (self._settings.callTimeout,))
+        self._kill("upstream call timed out after %ss" % (_seconds(first.timeout),))
 
     def _failForwarded(self, reason):
         """
@@ -489,14 +520,15 @@ class UpstreamLink:
         return d
 
     def _send(self, upstreamContext, call, stub):
+        timeout = call.session.interface.callTimeout(call.opnum)
         d = self._proto.call(call.opnum, stub, upstreamContext, call.object)
-        d.addTimeout(self._settings.callTimeout, self._reactor)
-        d.addErrback(self._callFailed, call)
+        d.addTimeout(timeout, self._reactor)
+        d.addErrback(self._callFailed, call, timeout)
         return d
 
-    def _callFailed(self, failure, call):
+    def _callFailed(self, failure, call, timeout):
         if failure.check(TimeoutError, CancelledError):
-            self._kill("upstream call timed out after %ss" % (self._settings.callTimeout,))
+            self._kill("upstream call timed out after %ss" % (_seconds(timeout),))
             raise UpstreamError(self.dead)
         if failure.check(UpstreamError):
             self._kill(failure.getErrorMessage())
@@ -607,6 +639,13 @@ class UpstreamLink:
             self._forgetForwarded()
             self._proto.disconnect()
             self._proto = None
+
+
+def _seconds(value):
+    """
+    A number of seconds for a log line: C{60}, C{330}, C{0.5}.
+    """
+    return "%d" % (value,) if value == int(value) else "%g" % (value,)
 
 
 def _peer(association):

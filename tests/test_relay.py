@@ -12,6 +12,7 @@ from twisted.internet.defer import gatherResults, inlineCallbacks
 from twisted.internet.threads import deferToThread
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import TestCase
+from zope.interface import implementer
 
 from mapiproxy.auth.credentials import Credentials
 from mapiproxy.auth.security import makeInitiator
@@ -19,6 +20,7 @@ from mapiproxy.dcerpc.client import connectRPC
 from mapiproxy.dcerpc.constants import AuthLevel, AuthType, Status
 from mapiproxy.endpoints import resolvePort
 from mapiproxy.errors import DCERPCFault, UpstreamError
+from mapiproxy.imapiproxy import IRPCInterface
 from mapiproxy.testing.echo import EchoInterface
 from tests.peers import SambaDC, canBindPrivileged, requireRoot, requireSamba, requireTool
 from tests.relaysupport import (
@@ -358,6 +360,119 @@ class CutThroughTests(TestCase):
             answer = yield proto.call(0, struct.pack("<I", i))
             self.assertEqual(answer, struct.pack("<I", i + 1))
         self.assertEqual(self.cutThroughLines(), [])
+
+
+@implementer(IRPCInterface)
+class SlowInterface:
+    """
+    An interface (by its info's syntax) that answers every call after
+    C{delay} seconds with 8 zero bytes.
+    """
+
+    requireAuthentication = True
+
+    def __init__(self, info, delay):
+        self.name = info.name
+        self.syntax = info.syntaxId
+        self.delay = delay
+        self.calls = []
+        self.pending = []
+
+    def contextBound(self, session):
+        return None
+
+    def contextReleased(self, session):
+        pass
+
+    def handleCall(self, call):
+        from twisted.internet.task import deferLater
+
+        self.calls.append(call.opnum)
+        d = deferLater(reactor, self.delay, lambda: b"\x00" * 8)
+        self.pending.append(d)
+        return d
+
+    def cancelAll(self):
+        for d in self.pending:
+            if not d.called:
+                d.cancel()
+
+
+class HeldCallTests(TestCase):
+    """
+    EcDoAsyncWaitEx may be held by the server for up to 5 minutes
+    ([MS-OXCRPC] 3.3.4.1): the relay waits for it past upstream_timeout,
+    on both paths, while other calls still time out.
+    """
+
+    timeout = 60
+
+    def _start(self, interfaceName, delay):
+        import attrs
+
+        from mapiproxy.auth.credentials import ServerIdentity
+        from mapiproxy.auth.passdb import PassDB, addUser
+        from mapiproxy.dcerpc.server import RPCServerFactory
+        from mapiproxy.interfaces.registry import lookupByName
+        from tests.relaysupport import UPSTREAM_DOMAIN, UPSTREAM_PASSWORD, UPSTREAM_USER
+
+        info = lookupByName(interfaceName)
+        path = self.mktemp()
+        addUser(path, UPSTREAM_USER, UPSTREAM_PASSWORD)
+        identity = ServerIdentity("UPSTREAM", UPSTREAM_DOMAIN)
+        slow = SlowInterface(info, delay)
+        self.addCleanup(slow.cancelAll)
+        factory = RPCServerFactory([slow], passdb=PassDB.fromFile(path, identity), identity=identity)
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        config = proxyConfig(self, "ncacn_ip_tcp:127.0.0.1[%d,seal]" % (port.getHost().port,), interfaces=interfaceName)
+        service = startProxy(self, attrs.evolve(config, upstreamTimeout=1))
+        return service, slow, info
+
+    def _connect(self, service, info):
+        security = makeInitiator(AuthType.NTLM, Credentials(CLIENT_USER, CLIENT_PASSWORD, CLIENT_DOMAIN))
+        return connectRPC(
+            reactor, PROXY_HOST, service.ports[info.name], [info.syntaxId], security=security, authLevel=AuthLevel.PRIVACY, timeout=10
+        )
+
+    @inlineCallbacks
+    def test_asyncWaitOutlastsUpstreamTimeout(self):
+        """
+        Two EcDoAsyncWaitEx calls that the upstream holds for 2.5 s each go
+        through with upstream_timeout = 1 (the first whole, the second cut
+        through), and the answers arrive.
+        """
+        service, slow, info = self._start("exchange_async_emsmdb", 2.5)
+        logged = Logged(self)
+        proto = yield self._connect(service, info)
+        self.addCleanup(proto.disconnect)
+        for _ in range(2):
+            answer = yield proto.call(0, b"\x00" * 24)
+            self.assertEqual(answer, b"\x00" * 8)
+        self.assertEqual(slow.calls, [0, 0])
+        self.assertEqual(len([t for t in logged.texts() if "cut-through" in t]), 1)
+        self.assertFalse(any("timed out" in t for t in logged.texts()), logged.texts())
+
+    @inlineCallbacks
+    def test_otherCallsStillTimeOut(self):
+        """
+        An EMSMDB call held as long gets a fault after upstream_timeout, on
+        both paths.
+        """
+        service, slow, info = self._start("exchange_emsmdb", 2.5)
+        for _ in range(2):
+            logged = Logged(self)
+            proto = yield self._connect(service, info)
+            self.addCleanup(proto.disconnect)
+            if _:
+                # A quick first call makes the context cut through.
+                slow.delay = 0
+                yield proto.call(11, b"")
+                slow.delay = 2.5
+            failure = yield self.assertFailure(proto.call(0, b""), DCERPCFault, UpstreamError)
+            if isinstance(failure, DCERPCFault):
+                self.assertEqual(failure.status, Status.NCA_S_COMM_FAILURE)
+            self.assertTrue(any("timed out after 1s" in t for t in logged.texts()), logged.texts())
 
 
 class UnreachableUpstreamTests(TestCase):

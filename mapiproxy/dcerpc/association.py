@@ -784,7 +784,7 @@ class ServerAssociation:
         except AuthenticationError as e:
             self._badVerifier(callId, session.contextId, e)
             return True
-        forwarder.forwardRequest(session, callId, buf, dataStart, secStart, pfcFlags)
+        forwarder.forwardRequest(session, callId, progress.opnum, buf, dataStart, secStart, pfcFlags)
         if self._forwardedTo is not forwarder:
             if self._forwardedTo is not None:
                 self._forwardedTo.fragmentsDone()

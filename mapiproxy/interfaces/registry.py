@@ -50,6 +50,9 @@ class InterfaceInfo:
     @ivar authService: the IDL C{authservice()} principal, e.g.
         C{"exchangeMDB"}, or C{""}.
     @ivar description: a one-line human description (the specification).
+    @ivar heldCalls: C{(opnum, seconds)} pairs: operations a server may
+        legitimately hold before answering, and for how long at most (a
+        long poll such as EcDoAsyncWaitEx).
     """
 
     name: str
@@ -60,6 +63,19 @@ class InterfaceInfo:
     endpointHint: str = _TCP
     authService: str = ""
     description: str = ""
+    heldCalls: Tuple[Tuple[int, float], ...] = ()
+
+    def longestHold(self, opnum):
+        """
+        How long a server may hold this operation before it answers.
+
+        @return: seconds, 0 for an operation answered at once.
+        @rtype: L{float}
+        """
+        for held, seconds in self.heldCalls:
+            if held == opnum:
+                return seconds
+        return 0
 
     @property
     def syntaxId(self):
@@ -148,6 +164,9 @@ EXCHANGE_ASYNC_EMSMDB = _info(
     ("EcDoAsyncWaitEx",),
     authService="exchangeMDB",
     description="[MS-OXCRPC] AsyncEMSMDB: Exchange asynchronous notifications",
+    # The server completes EcDoAsyncWaitEx when an event is pending, or
+    # after 5 minutes without one ([MS-OXCRPC] 3.3.4.1).
+    heldCalls=((0, 300.0),),
 )
 
 # [MS-OXNSPI] 3.1.4.

@@ -52,7 +52,7 @@ class Relay:
 
     # IRequestForwarder
 
-    def forwardRequest(self, session, callId, buf, dataStart, dataEnd, pfcFlags):
+    def forwardRequest(self, session, callId, opnum, buf, dataStart, dataEnd, pfcFlags):
         self.requestFragments.append((session, callId, pfcFlags))
         self.plaintext.append(bytes(buf[dataStart : dataEnd - buf[dataEnd + 2]]))
         if pfcFlags & PFC.FIRST_FRAG:

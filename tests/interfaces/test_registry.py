@@ -83,6 +83,19 @@ class LookupByNameTests(SynchronousTestCase):
             (EMSMDB_UUID, 0, 81, "exchangeMDB", "ncacn_ip_tcp:"),
         )
 
+    def test_heldCalls(self):
+        """
+        Only EcDoAsyncWaitEx is a call the server may hold (5 minutes,
+        [MS-OXCRPC] 3.3.4.1).
+        """
+        held = {
+            (info.name, info.opnums[opnum]): info.longestHold(opnum)
+            for info in EXCHANGE_INTERFACES
+            for opnum in range(len(info.opnums))
+            if info.longestHold(opnum)
+        }
+        self.assertEqual(held, {("exchange_async_emsmdb", "EcDoAsyncWaitEx"): 300})
+
     def test_exchangeSyntaxes(self):
         """
         The four Exchange interfaces have the UUIDs and versions of
