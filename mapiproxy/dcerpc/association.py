@@ -262,6 +262,8 @@ class ServerAssociation:
         self.features = 0
         self._forwarding = {}
         self._forwardedTo = None
+        #: forwarded calls whose last request fragment has not come yet
+        self._partialForwarded = set()
 
     # -- public API ---------------------------------------------------------
 
@@ -761,6 +763,9 @@ class ServerAssociation:
             progress = self._calls.get(callId)
             if progress is None or progress.forwarder is None:
                 return False
+            if callId not in self._partialForwarded:
+                self._abort("fragment for call %d after its last one" % (callId,), Status.NCA_S_PROTO_ERROR, callId=callId)
+                return True
             state = progress.authState
             session = progress.session
             forwarder = progress.forwarder
@@ -776,8 +781,20 @@ class ServerAssociation:
             self._abort("fragment of call %d changed its sec_trailer" % (callId,), Status.NCA_S_PROTO_ERROR, callId=callId)
             return True
         if progress is None:
+            if not pfcFlags & _LAST:
+                if len(self._partialForwarded) >= self.settings.maxCalls:
+                    # As for requests being reassembled.
+                    self._abort(
+                        "more than %d fragmented calls in progress" % (self.settings.maxCalls,),
+                        Status.NCA_S_PROTO_ERROR,
+                        callId=callId,
+                    )
+                    return True
+                self._partialForwarded.add(callId)
             progress = _CallInProgress(session, opnum, None, state, forwarder=forwarder)
             self._calls[callId] = progress
+        elif pfcFlags & _LAST:
+            self._partialForwarded.discard(callId)
         buf = bytearray(fragment)
         try:
             state.unprotectFragment(buf, dataStart, secStart)
@@ -873,6 +890,7 @@ class ServerAssociation:
     def pdu_ORPHANED(self, message, fragment, events):
         self._reassembler.discard(message.callId)
         progress = self._calls.pop(message.callId, None)
+        self._partialForwarded.discard(message.callId)
         if progress is not None:
             self._orphaned.add(message.callId)
             if progress.forwarder is not None:

@@ -245,6 +245,53 @@ class CutThroughTests(SynchronousTestCase):
         self.assertEqual(fault.status, Status.NCA_S_PROTO_ERROR)
         self.assertIsNotNone(relay.proxyIn.server.closing)
 
+    def test_fragmentAfterLast(self):
+        """
+        A request fragment for a forwarded call whose last fragment came
+        already is a protocol error (fault, close), not forwarded.
+        """
+        relay = Relay(self)
+        relay.forward()
+        callId = relay.client.request(1, echoStub(b"abc"))
+        data = relay.client.dataToSend()
+        self.assertEqual(relay.proxyIn.server.receiveData(data), [])
+        forwarded = len(relay.requestFragments)
+        # The same fragment again, without FIRST_FRAG.
+        again = bytearray(data)
+        again[3] &= ~PFC.FIRST_FRAG & 0xFF
+        self.assertEqual(relay.proxyIn.server.receiveData(bytes(again)), [])
+        self.assertEqual(len(relay.requestFragments), forwarded)
+        (fault,) = frames(relay.proxyIn.server.dataToSend())
+        self.assertEqual((fault.callId, fault.status), (callId, Status.NCA_S_PROTO_ERROR))
+        self.assertIsNotNone(relay.proxyIn.server.closing)
+
+    def test_tooManyPartialCalls(self):
+        """
+        No more calls may be half sent at once than may be in reassembly
+        (ServerSettings.maxCalls).
+        """
+        from mapiproxy.dcerpc.association import ServerSettings
+
+        relay = Relay(self)
+        relay.proxyIn.server.settings = ServerSettings(maxCalls=3)
+        relay.forward()
+
+        def first(callId):
+            # A first fragment only, protected in sequence.
+            message = pdu.Request(
+                callId=callId, contextId=0, opnum=1, pfcFlags=PFC.FIRST_FRAG, allocHint=8000, stub=b"p" * 96
+            )
+            return relay.client._auth.protect(message)
+
+        for callId in (101, 102, 103):
+            self.assertEqual(relay.proxyIn.server.receiveData(first(callId)), [])
+        self.assertIsNone(relay.proxyIn.server.closing)
+        relay.proxyIn.server.receiveData(first(104))
+        self.assertEqual(len(relay.requestFragments), 3)
+        (fault,) = frames(relay.proxyIn.server.dataToSend())
+        self.assertEqual(fault.status, Status.NCA_S_PROTO_ERROR)
+        self.assertIsNotNone(relay.proxyIn.server.closing)
+
     def test_upstreamFault(self):
         """
         An upstream fault for a forwarded call reaches the client as a fault
