@@ -373,6 +373,7 @@ class SessionSecurity:
         self._alwaysSigns = bool(self.flags & int(NegotiateFlag.ALWAYS_SIGN))
         self._seals = bool(self.flags & int(NegotiateFlag.SEAL))
         self._keyExchange = bool(self.flags & int(NegotiateFlag.KEY_EXCH))
+        self._fragmentFunctions = {}
         if self.extendedSessionSecurity:
             client = _Direction(
                 crypto.signkey(flags, exportedSessionKey, "initiate"),
@@ -388,13 +389,6 @@ class SessionSecurity:
 
     def __repr__(self):
         return "<SessionSecurity flags=0x%08x>" % (self.flags,)
-
-    def requireSealing(self):
-        """
-        @raise AuthenticationError: sealing was not negotiated.
-        """
-        if not self._seals:
-            raise AuthenticationError("NTLM sealing (packet privacy) was not negotiated")
 
     def encrypt(self, data):
         """
@@ -413,26 +407,6 @@ class SessionSecurity:
         @rtype: L{bytes}
         """
         return self._in.crypt(data)
-
-    def encryptInPlace(self, view):
-        """
-        Encrypt outgoing data in place with the outgoing RC4 stream
-        (OpenSSL allows the input and output of a stream cipher to be the
-        same buffer).
-
-        @param view: the plaintext, overwritten with the ciphertext.
-        @type view: writable L{memoryview}
-        """
-        self._out.cryptInto(view, view)
-
-    def decryptInPlace(self, view):
-        """
-        Decrypt incoming data in place with the incoming RC4 stream.
-
-        @param view: the ciphertext, overwritten with the plaintext.
-        @type view: writable L{memoryview}
-        """
-        self._in.cryptInto(view, view)
 
     def sign(self, message):
         """
@@ -469,89 +443,73 @@ class SessionSecurity:
         if not ok:
             raise SignatureError("NTLM signature mismatch (sequence %d)" % (self._in.sequence - 1,))
 
-    def protectInPlace(self, view, dataStart, dataEnd, verifier, seal):
+    def fragmentProtection(self, seal):
         """
-        Sign, or seal and sign, a DCE/RPC fragment in place: the checksum
-        covers C{view[:verifier]} with extended session security (else the
-        stub region C{view[dataStart:dataEnd]}), computed over the
-        plaintext; sealing encrypts the stub region, then the checksum, with
-        the outgoing RC4 stream ([MS-NLMP] 3.4.3, 3.4.4.2). The signature
-        goes into C{view[verifier:verifier + 16]}.
+        Sign, or seal and sign, DCE/RPC fragments in place: two functions
+        of C{(buf, dataStart, dataEnd)}, the verifier being the last 16
+        bytes of C{buf} and the stub region C{buf[dataStart:dataEnd]}.
 
-        @type view: writable L{memoryview}
-        @raise AuthenticationError: sealing or signing was not negotiated.
-        """
-        if seal and not self._seals:
-            raise AuthenticationError("NTLM sealing (packet privacy) was not negotiated")
-        if not self.extendedSessionSecurity or not self._signs:
-            region = view[dataStart:dataEnd]
-            if seal:
-                signed = bytes(region)
-                self._out.cryptInto(region, region)
-            else:
-                signed = region
-            view[verifier : verifier + 16] = self.sign(signed)
-            return
-        out = self._out
-        sequence = _U32.pack(out.sequence)
-        checksum = out.hmacMD5(sequence, view[:verifier])[:8]
-        if seal:
-            region = view[dataStart:dataEnd]
-            out.cryptInto(region, region)
-        if self._keyExchange:
-            checksum = out.crypt(checksum)
-        view[verifier : verifier + 16] = _SIGNATURE_VERSION + checksum + sequence
-        out.sequence = (out.sequence + 1) & 0xFFFFFFFF
+        The checksum is computed over the plaintext: everything before the
+        verifier with extended session security, else the stub region
+        ([MS-RPCE] 3.3.1.5.2.2). Sealing encrypts the stub region, then
+        the checksum, with the same RC4 stream ([MS-NLMP] 3.4.3, 3.4.4.2);
+        unsealing decrypts the stub region before the check. With
+        extended session security (what every current client negotiates)
+        each function is one Python frame from the header to the
+        verifier. Made once per C{seal} and kept.
 
-    def unprotectInPlace(self, view, dataStart, dataEnd, verifier, seal):
-        """
-        The inverse of L{protectInPlace} for an incoming fragment: unseal
-        the stub region in place, then check the signature in
-        C{view[verifier:verifier + 16]}.
-
-        @raise SignatureError: the signature does not match.
-        @raise AuthenticationError: sealing or signing was not negotiated.
-        """
-        if seal and not self._seals:
-            raise AuthenticationError("NTLM sealing (packet privacy) was not negotiated")
-        if seal:
-            region = view[dataStart:dataEnd]
-            self._in.cryptInto(region, region)
-        if not self.extendedSessionSecurity or not self._signs:
-            signed = view[:verifier] if self.extendedSessionSecurity else view[dataStart:dataEnd]
-            self.verify(signed, bytes(view[verifier : verifier + 16]))
-            return
-        incoming = self._in
-        sequence = _U32.pack(incoming.sequence)
-        checksum = incoming.hmacMD5(sequence, view[:verifier])[:8]
-        if self._keyExchange:
-            checksum = incoming.crypt(checksum)
-        incoming.sequence = (incoming.sequence + 1) & 0xFFFFFFFF
-        if not hmac.compare_digest(_SIGNATURE_VERSION + checksum + sequence, view[verifier : verifier + 16]):
-            raise SignatureError("NTLM signature mismatch (sequence %d)" % (incoming.sequence - 1,))
-
-    def fragmentProtection(self, seal, signatureSize=16):
-        """
-        L{protectInPlace} and L{unprotectInPlace} as two functions of
-        C{(buf, dataStart, dataEnd)}, the verifier being the last 16 bytes
-        of C{buf}: with extended session security (what every current
-        client negotiates) each is one Python function from the header to
-        the verifier; otherwise they call the general methods.
-
-        @return: C{(protect, unprotect)}.
+        @return: C{(protect, unprotect)}; C{unprotect} raises
+            L{SignatureError} when the signature does not match.
         @raise AuthenticationError: sealing was asked and not negotiated.
         """
-        if seal and not self._seals:
-            raise AuthenticationError("NTLM sealing (packet privacy) was not negotiated")
-        if not self.extendedSessionSecurity or not self._signs or signatureSize != 16:
+        functions = self._fragmentFunctions.get(seal)
+        if functions is None:
+            if seal and not self._seals:
+                raise AuthenticationError("NTLM sealing (packet privacy) was not negotiated")
+            if self.extendedSessionSecurity and self._signs:
+                functions = self._extendedFragmentFunctions(seal)
+            else:
+                functions = self._generalFragmentFunctions(seal)
+            self._fragmentFunctions[seal] = functions
+        return functions
 
-            def protect(buf, dataStart, dataEnd):
-                self.protectInPlace(memoryview(buf), dataStart, dataEnd, len(buf) - 16, seal)
+    def _generalFragmentFunctions(self, seal):
+        """
+        L{fragmentProtection} through L{sign} and L{verify}: without
+        extended session security (CRC32 checksums, one RC4 stream for both
+        directions), or with ALWAYS_SIGN alone.
+        """
 
-            def unprotect(buf, dataStart, dataEnd):
-                self.unprotectInPlace(memoryview(buf), dataStart, dataEnd, len(buf) - 16, seal)
+        def signed(view, dataStart, dataEnd, verifier):
+            if self.extendedSessionSecurity:
+                return view[:verifier]
+            return view[dataStart:dataEnd]
 
-            return protect, unprotect
+        def protect(buf, dataStart, dataEnd):
+            view = memoryview(buf)
+            verifier = len(buf) - 16
+            region = view[dataStart:dataEnd]
+            message = signed(view, dataStart, dataEnd, verifier)
+            if seal:
+                message = bytes(message)
+                self._out.cryptInto(region, region)
+            view[verifier:] = self.sign(message)
+
+        def unprotect(buf, dataStart, dataEnd):
+            view = memoryview(buf)
+            verifier = len(buf) - 16
+            if seal:
+                region = view[dataStart:dataEnd]
+                self._in.cryptInto(region, region)
+            self.verify(signed(view, dataStart, dataEnd, verifier), bytes(view[verifier:]))
+
+        return protect, unprotect
+
+    def _extendedFragmentFunctions(self, seal):
+        """
+        L{fragmentProtection} with extended session security: HMAC-MD5 from
+        the per-direction keyed states, inline.
+        """
         out, incoming = self._out, self._in
         keyExchange = self._keyExchange
         pack = _U32.pack

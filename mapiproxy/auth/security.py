@@ -94,19 +94,16 @@ class SecurityContext:
         seal = _SEALS.get(level)
         if seal is None:
             raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
-        return security.fragmentProtection(seal, self.signatureSize)
+        return security.fragmentProtection(seal)
 
-    def _inPlace(self, buf, dataStart, dataEnd, level, misfit):
+    def _checkedProtection(self, buf, dataStart, dataEnd, level, misfit):
         """
-        Check what L{protectPDU} and L{unprotectPDU} are given.
+        L{fragmentProtection} for L{protectPDU} and L{unprotectPDU}, once
+        the stub region is known to fit C{buf} before its verifier.
 
         @param misfit: the exception type for a region that does not fit.
-        @return: C{(session security, verifier offset, whether to seal)}.
-        @raise AuthenticationError: not established, or a level without
-            per-PDU protection.
         """
-        security = self._security
-        if security is None or not self.complete:
+        if self._security is None or not self.complete:
             raise AuthenticationError("the security context is not established")
         verifier = len(buf) - self.signatureSize
         if not 0 <= dataStart <= dataEnd <= verifier:
@@ -114,10 +111,7 @@ class SecurityContext:
                 "stub region [%d:%d] does not fit a %d-byte PDU with a %d-byte verifier"
                 % (dataStart, dataEnd, len(buf), self.signatureSize)
             )
-        seal = _SEALS.get(level)
-        if seal is None:
-            raise AuthenticationError("auth level %d has no per-PDU protection" % (level,))
-        return security, verifier, seal
+        return self.fragmentProtection(level)
 
     def protectPDU(self, buf, dataStart, dataEnd, level):
         """
@@ -144,8 +138,8 @@ class SecurityContext:
             level needs a feature that was not negotiated, or the region
             does not fit.
         """
-        security, verifier, seal = self._inPlace(buf, dataStart, dataEnd, level, AuthenticationError)
-        security.protectInPlace(memoryview(buf), dataStart, dataEnd, verifier, seal)
+        protect, _ = self._checkedProtection(buf, dataStart, dataEnd, level, AuthenticationError)
+        protect(buf, dataStart, dataEnd)
 
     def unprotectPDU(self, buf, dataStart, dataEnd, level):
         """
@@ -167,8 +161,8 @@ class SecurityContext:
         @raise AuthenticationError: the context is not established or the
             level needs a feature that was not negotiated.
         """
-        security, verifier, seal = self._inPlace(buf, dataStart, dataEnd, level, SignatureError)
-        security.unprotectInPlace(memoryview(buf), dataStart, dataEnd, verifier, seal)
+        _, unprotect = self._checkedProtection(buf, dataStart, dataEnd, level, SignatureError)
+        unprotect(buf, dataStart, dataEnd)
 
 
 def _authTypeName(authType):

@@ -1044,42 +1044,49 @@ class SessionSecurityTests(SynchronousTestCase):
         key = bytes(range(16))
         self.assertNotIn(key.hex(), repr(SessionSecurity(self.flags, key, True)))
 
-    def test_protectInPlaceIsSealThenSign(self):
+    def test_fragmentProtectionIsSealThenSign(self):
         """
-        C{protectInPlace} gives the bytes of sealing the stub region and
-        signing the plaintext (all before the verifier with ESS, the stub
-        region without), and C{unprotectInPlace} on the other side recovers
-        the plaintext; for both flag sets, sealed and signed only.
+        C{fragmentProtection}'s C{protect} gives the bytes of sealing the
+        stub region and signing the plaintext (all before the verifier with
+        ESS, the stub region without), and C{unprotect} on the other side
+        recovers the plaintext; for both flag sets, sealed and signed only.
         """
         for flags in (self.flags, self.flags & ~NegotiateFlag.EXTENDED_SESSIONSECURITY):
             for seal in (True, False):
                 key = os.urandom(16)
-                fast, reference, peer = (
-                    SessionSecurity(flags, key, True),
-                    SessionSecurity(flags, key, True),
-                    SessionSecurity(flags, key, False),
-                )
+                reference = SessionSecurity(flags, key, True)
+                protect, _ = SessionSecurity(flags, key, True).fragmentProtection(seal)
+                _, unprotect = SessionSecurity(flags, key, False).fragmentProtection(seal)
                 for size in (0, 5, 300, 5000):
                     header, stub, trailer = os.urandom(24), os.urandom(size), os.urandom(8)
                     buf = bytearray(header + stub + trailer + bytes(16))
                     end = 24 + size
-                    fast.protectInPlace(memoryview(buf), 24, end, end + 8, seal)
+                    protect(buf, 24, end)
                     signed = header + stub + trailer if flags & NegotiateFlag.EXTENDED_SESSIONSECURITY else stub
                     sealed = reference.encrypt(stub) if seal else stub
                     self.assertEqual(bytes(buf), header + sealed + trailer + reference.sign(signed))
-                    peer.unprotectInPlace(memoryview(buf), 24, end, end + 8, seal)
+                    unprotect(buf, 24, end)
                     self.assertEqual(bytes(buf[24:end]), stub)
 
-    def test_unprotectInPlaceRejectsTampering(self):
+    def test_fragmentUnprotectRejectsTampering(self):
         """
         A changed byte anywhere before the verifier fails the check.
         """
         key = os.urandom(16)
-        client, server = SessionSecurity(self.flags, key, True), SessionSecurity(self.flags, key, False)
+        protect, _ = SessionSecurity(self.flags, key, True).fragmentProtection(True)
+        _, unprotect = SessionSecurity(self.flags, key, False).fragmentProtection(True)
         buf = bytearray(os.urandom(24 + 100 + 8) + bytes(16))
-        client.protectInPlace(memoryview(buf), 24, 124, 132, True)
+        protect(buf, 24, 124)
         buf[3] ^= 0x40
-        self.assertRaises(SignatureError, server.unprotectInPlace, memoryview(buf), 24, 124, 132, True)
+        self.assertRaises(SignatureError, unprotect, buf, 24, 124)
+
+    def test_fragmentProtectionWithoutSealing(self):
+        """
+        Sealing functions are refused when sealing was not negotiated.
+        """
+        security = SessionSecurity(self.flags & ~NegotiateFlag.SEAL, os.urandom(16), True)
+        self.assertRaises(AuthenticationError, security.fragmentProtection, True)
+        security.fragmentProtection(False)
 
     def test_hmacKeyedOnce(self):
         """
