@@ -342,7 +342,7 @@ class ServerAssociation:
         Send the response to a call, fragmented to the client's limit and
         protected as the call's security context says.
         """
-        if self._dropAnswer(call):
+        if self._dropCallId(call.callId):
             return
         state = self._callAuthState(call)
         self._out.extend(
@@ -398,11 +398,7 @@ class ServerAssociation:
             self._orphaned.discard(callId)
         if progress is None or self.closing is not None:
             return
-        state = progress.authState
-        if len(buf) != dataEnd + 8 + state.signatureSize:
-            raise ProtocolError("fragment has no room for a sec_trailer and a %d-byte verifier" % (state.signatureSize,))
-        state.adopt(buf, callId, progress.session.contextId, dataEnd)
-        state.protectFragment(buf, dataStart, dataEnd)
+        progress.authState.reseal(buf, callId, progress.session.contextId, dataStart, dataEnd)
         self._out.append(buf)
 
     def close(self, reason):
@@ -491,9 +487,6 @@ class ServerAssociation:
                 status=status,
             )
         )
-
-    def _dropAnswer(self, call):
-        return self._dropCallId(call.callId)
 
     def _dropCallId(self, callId):
         if self.closing is not None:

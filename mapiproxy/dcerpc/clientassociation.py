@@ -220,10 +220,7 @@ class ClientAssociation:
             raise ProtocolError("cannot forward a fragment on this association")
         if len(buf) > self.maxXmitFrag:
             raise ProtocolError("fragment of %d bytes over the server's limit of %d" % (len(buf), self.maxXmitFrag))
-        if len(buf) != dataEnd + 8 + state.signatureSize:
-            raise ProtocolError("fragment has no room for a sec_trailer and a %d-byte verifier" % (state.signatureSize,))
-        state.adopt(buf, callId, contextId, dataEnd)
-        state.protectFragment(buf, dataStart, dataEnd)
+        state.reseal(buf, callId, contextId, dataStart, dataEnd)
         if pfcFlags & _FIRST:
             self._forwarded.add(callId)
         self._out.append(buf)

@@ -10,7 +10,7 @@ import struct
 from mapiproxy.dcerpc import pdu as _pdu
 from mapiproxy.dcerpc.constants import AuthLevel
 from mapiproxy.dcerpc.framing import fragmentStub, maxStubPerFragment
-from mapiproxy.errors import AuthenticationError, SignatureError
+from mapiproxy.errors import AuthenticationError, ProtocolError, SignatureError
 
 
 # Little-endian header and sec_trailer fields that forwarded fragments are
@@ -110,17 +110,25 @@ class AuthState:
         """
         self.protectFragment, self.unprotectFragment = self.context.fragmentProtection(self.authLevel)
 
-    def adopt(self, buf, callId, contextId, secStart):
+    def reseal(self, buf, callId, contextId, dataStart, secStart):
         """
         Make a request or response fragment from another association ours
-        before L{protectFragment}: our call id and context id in the
-        header, our auth_type, auth_level and auth_context_id in the
-        sec_trailer at C{secStart} (the padding and its length stay).
+        and protect it in place: our call id and context id in the header,
+        our auth_type, auth_level and auth_context_id in the sec_trailer at
+        C{secStart} (the padding and its length stay), then
+        L{protectFragment} over the plaintext stub region
+        C{buf[dataStart:secStart]}.
+
+        @raise ProtocolError: C{buf} does not end with a sec_trailer and a
+            verifier of L{signatureSize} bytes.
         """
+        if len(buf) != secStart + 8 + self.signatureSize:
+            raise ProtocolError("fragment has no room for a sec_trailer and a %d-byte verifier" % (self.signatureSize,))
         _U32.pack_into(buf, 12, callId)
         _U16.pack_into(buf, 20, contextId)
         _AUTH_TYPE_LEVEL.pack_into(buf, secStart, self.authType, self.requestedLevel)
         _U32.pack_into(buf, secStart + 4, self.authContextId)
+        self.protectFragment(buf, dataStart, secStart)
 
     def matches(self, authType, authLevel, authContextId):
         """
