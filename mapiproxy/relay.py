@@ -342,13 +342,6 @@ class UpstreamLink:
             upstreamContext=self._contexts[contextId],
         )
 
-    @property
-    def forwarding(self):
-        """
-        The client context ids switched to cut-through.
-        """
-        return frozenset(self._forwarding)
-
     def forwardRequest(self, session, callId, opnum, buf, dataStart, dataEnd, pfcFlags):
         """
         Queue one request fragment of a cut-through context upstream

@@ -67,7 +67,7 @@ class RPCClientProtocol(Protocol):
         self._writer = DirectWriter(self.transport)
         noDelay(self.transport)
         self.association.start()
-        self._flush()
+        self.flush()
 
     def call(self, opnum, stub, contextId=0, object=None):
         """
@@ -81,7 +81,7 @@ class RPCClientProtocol(Protocol):
             return fail(UpstreamError("association closed: %s" % (self.association.failed or "not connected",)))
         callId = self.association.request(opnum, stub, contextId, object)
         d = self._calls[callId] = Deferred()
-        self._flush()
+        self.flush()
         return d
 
     def forward(self, callId, contextId, buf, dataStart, dataEnd, pfcFlags):
@@ -107,19 +107,13 @@ class RPCClientProtocol(Protocol):
         """
         contextId = self.association.alterContext(syntax)
         d = self._alters[contextId] = Deferred()
-        self._flush()
+        self.flush()
         return d
 
     def dataReceived(self, data):
         for event in self.association.receiveData(data):
             self._handle(event)
-        self._flush()
-
-    def flush(self):
-        """
-        Send what is queued.
-        """
-        self._flush()
+        self.flush()
 
     def _handle(self, event):
         if isinstance(event, ResponseReceived):
@@ -142,7 +136,10 @@ class RPCClientProtocol(Protocol):
             self._failAll(UpstreamError(event.reason))
             self.transport.loseConnection()
 
-    def _flush(self):
+    def flush(self):
+        """
+        Send what is queued.
+        """
         data = self.association.dataToSend()
         if data:
             self._writer.write(data)

@@ -66,17 +66,14 @@ class RPCServerProtocol(Protocol):
                 self._dispatch(event.call)
             elif isinstance(event, ContextsBound):
                 self._bindContexts(event.sessions)
-        self._flush()
+        self.flush()
 
     def flush(self):
         """
-        Write what the association queued (answers given to it outside a
-        call's Deferred, as the relay's cut-through does), and close if it
-        is closing.
+        Write what the association queued (also answers given to it outside
+        a call's Deferred, as the relay's cut-through does), and close if
+        it is closing.
         """
-        self._flush()
-
-    def _flush(self):
         data = self.association.dataToSend()
         if data:
             self._writer.write(data)
@@ -118,7 +115,7 @@ class RPCServerProtocol(Protocol):
             self.association.fault(call, Status.NCA_S_FAULT_UNSPEC)
         else:
             self.association.respond(call, bytes(stub))
-        self._flush()
+        self.flush()
 
     def _callFailed(self, failure, call):
         if failure.check(DCERPCFault):
@@ -153,7 +150,7 @@ class RPCServerProtocol(Protocol):
             # The upstream association (and every context handle on it) is
             # gone: close so that the client starts afresh.
             self.association.close("upstream failure")
-        self._flush()
+        self.flush()
 
 
 class RPCServerFactory(ServerFactory):
