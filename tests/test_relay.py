@@ -379,8 +379,10 @@ class SmbtortureThroughProxyTests(TestCase):
         tshark finds no malformed frame on either leg, and for the sealed
         NTLM run it unseals both legs to the same stub bytes.
         """
+        from tests.dcerpc.test_samba_clients import runEchoSuite
         from tests.tshark import Capture, malformedFrames
 
+        requireTool("smbtorture")
         requireRoot("tshark on lo")
         upstream = EchoUpstream(self)
         service = startProxy(self, proxyConfig(self, "ncacn_ip_tcp:127.0.0.1[%d,seal]" % (upstream.port,)))
@@ -392,44 +394,15 @@ class SmbtortureThroughProxyTests(TestCase):
             capture.start()
             self.addCleanup(getattr(capture, "cleanup", lambda: None))
             try:
-                yield self._smbtorture(port, flags)
+                yield runEchoSuite(
+                    self, "ncacn_ip_tcp:%s[%d,%s]" % (PROXY_HOST, port, flags), CLIENT_DOMAIN, CLIENT_USER, CLIENT_PASSWORD
+                )
             finally:
                 path = capture.stop()
             self.assertEqual(malformedFrames(path, decodeAs=legs), [], flags)
             if flags == "seal,ntlm":
                 self._sameStubs(path, port, upstream.port)
         self.assertTrue(any("cut-through" in t for t in logged.texts()))
-
-    @inlineCallbacks
-    def _smbtorture(self, port, flags):
-        from twisted.internet.utils import getProcessOutputAndValue
-
-        from tests.dcerpc.test_samba_clients import IMPLEMENTED, NOT_IMPLEMENTED, parseSubunit
-
-        smbtorture = requireTool("smbtorture")
-        conf = self.mktemp()
-        with open(conf, "w") as f:
-            f.write("[global]\n  client use kerberos = off\n")
-        out, err, code = yield getProcessOutputAndValue(
-            smbtorture,
-            [
-                "-s",
-                conf,
-                "--option=clientusekerberos=off",
-                "--maximum-runtime=60",
-                "-U",
-                "%s\\%s%%%s" % (CLIENT_DOMAIN, CLIENT_USER, CLIENT_PASSWORD),
-                "ncacn_ip_tcp:%s[%d,%s]" % (PROXY_HOST, port, flags),
-                "rpc.echo",
-            ],
-            env={"PATH": "/usr/bin:/bin"},
-        )
-        text = out.decode("utf-8", "replace")
-        results = parseSubunit(text)
-        for name in IMPLEMENTED:
-            self.assertEqual(results.get(name), "success", "%s with [%s]:\n%s" % (name, flags, text[-3000:]))
-        for name in NOT_IMPLEMENTED:
-            self.assertEqual(results.get(name), "failure", name)
 
     def _sameStubs(self, path, clientLeg, upstreamLeg):
         """

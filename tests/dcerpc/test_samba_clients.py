@@ -54,6 +54,42 @@ def emptyStubFrames(path):
     return frames
 
 
+@inlineCallbacks
+def runEchoSuite(testCase, binding, domain, user, password):
+    """
+    Run smbtorture's rpc.echo against C{binding} (Kerberos off), and check
+    that every test of an implemented opnum passes and every other one
+    fails.
+
+    @return: a L{Deferred} firing with smbtorture's output text.
+    """
+    smbtorture = requireTool("smbtorture")
+    conf = testCase.mktemp()
+    with open(conf, "w") as f:
+        f.write("[global]\n  client use kerberos = off\n")
+    out, err, code = yield getProcessOutputAndValue(
+        smbtorture,
+        [
+            "-s",
+            conf,
+            "--option=clientusekerberos=off",
+            "--maximum-runtime=60",
+            "-U",
+            "%s\\%s%%%s" % (domain, user, password),
+            binding,
+            "rpc.echo",
+        ],
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    text = out.decode("utf-8", "replace")
+    results = parseSubunit(text)
+    for name in IMPLEMENTED:
+        testCase.assertEqual(results.get(name), "success", "%s with %s:\n%s" % (name, binding, text[-3000:]))
+    for name in NOT_IMPLEMENTED:
+        testCase.assertEqual(results.get(name), "failure", name)
+    return text
+
+
 class SmbtortureEchoTests(TestCase):
     """
     smbtorture rpc.echo against our rpcecho service, four ways.
@@ -62,27 +98,7 @@ class SmbtortureEchoTests(TestCase):
     timeout = 240
 
     def setUp(self):
-        self.smbtorture = requireTool("smbtorture")
-        self.conf = self.mktemp()
-        with open(self.conf, "w") as f:
-            f.write("[global]\n  client use kerberos = off\n")
-
-    def _smbtorture(self, port, flags):
-        binding = "ncacn_ip_tcp:127.0.0.2[%d,%s]" % (port, flags)
-        return getProcessOutputAndValue(
-            self.smbtorture,
-            [
-                "-s",
-                self.conf,
-                "--option=clientusekerberos=off",
-                "--maximum-runtime=60",
-                "-U",
-                "%s\\%s%%%s" % (DOMAIN, USER, PASSWORD),
-                binding,
-                "rpc.echo",
-            ],
-            env={"PATH": "/usr/bin:/bin"},
-        )
+        requireTool("smbtorture")
 
     @inlineCallbacks
     def test_echoSuite(self):
@@ -97,13 +113,9 @@ class SmbtortureEchoTests(TestCase):
         self.addCleanup(getattr(capture, "cleanup", lambda: None))
         try:
             for flags in ("seal,ntlm", "sign,ntlm", "connect,ntlm", "seal,spnego"):
-                out, err, code = yield self._smbtorture(port, flags)
-                text = out.decode("utf-8", "replace")
-                results = parseSubunit(text)
-                for name in IMPLEMENTED:
-                    self.assertEqual(results.get(name), "success", "%s with [%s]:\n%s" % (name, flags, text[-3000:]))
-                for name in NOT_IMPLEMENTED:
-                    self.assertEqual(results.get(name), "failure", name)
+                text = yield runEchoSuite(
+                    self, "ncacn_ip_tcp:127.0.0.2[%d,%s]" % (port, flags), DOMAIN, USER, PASSWORD
+                )
                 self.assertIn("NT_STATUS_RPC_PROCNUM_OUT_OF_RANGE", text)
         finally:
             path = capture.stop()
